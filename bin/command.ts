@@ -1,0 +1,34 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Io } from './io.js';
+
+/** Exit codes shared by every command (the CLI contract). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** One `vigil` subcommand. */
+export interface Command {
+  readonly name: string;
+  /** One line for `vigil --help`. */
+  readonly summary: string;
+  /** Full `vigil NAME --help` text: usage, options and at least one example. */
+  readonly help: string;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+/** A mistake in how the command was called (exit 2), as opposed to bad input (exit 1). */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses argv with node:util parseArgs, turning its errors into UsageError. */
+export function parseCommandArgs<O extends Options>(argv: readonly string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Writes a line to a stream. */
+export function writeLine(stream: NodeJS.WritableStream, text = ''): void {
+  stream.write(text + '\n');
+}
