@@ -15,3 +15,15 @@ export function span(file: string, start: number, end: number = start): Span {
 export function fileStart(file: string): Span {
   return { file, start: 0, end: 0 };
 }
+
+/** Anything from the yaml package that carries a source range `[start, valueEnd, nodeEnd]`. */
+export interface Ranged {
+  readonly range?: readonly [number, number, number] | null;
+}
+
+/** The span of a yaml node (its value, without trailing comments); a point at 0 when it has no range. */
+export function spanOfNode(file: string, node: Ranged | null | undefined): Span {
+  const range = node?.range;
+  if (!range) return fileStart(file);
+  return { file, start: range[0], end: range[1] };
+}
