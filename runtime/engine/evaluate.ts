@@ -1,0 +1,206 @@
+import type { DetectionRule, FilterRule, Rule, Variant } from './ir.js';
+import { EventView, FieldTable } from './event-view.js';
+import { buildMatcher, type Matcher } from './matchers.js';
+import { FieldAutomaton } from './prefilter.js';
+import { RuleIndex } from './rule-index.js';
+import { eventChannel, eventId } from './field-access.js';
+
+/**
+ * Event → matching detection rules. Per event: find the (channel, event id) bucket, scan the
+ * bucket's prefilter fields once, then test only the variants whose necessary literals were
+ * found. The loop reuses one EventView and typed arrays stamped with an epoch, so it does not
+ * allocate per event (beyond lowercasing the fields that are read).
+ */
+
+/** Counters for reports and the benchmark: how much work the index and prefilter saved. */
+export interface RuleSetStats {
+  /** Events evaluated. */
+  events: number;
+  /** Variants whose condition was actually tested (after index and prefilter). */
+  tests: number;
+  /** Variants in the events' buckets before the prefilter. */
+  candidates: number;
+}
+
+/** Options for building a rule set. */
+export interface RuleSetOptions {
+  /** Prefilter needles shorter than this are ignored (they would hit almost every event). */
+  readonly minNeedle?: number;
+  /** Disable the literal prefilter (for measurements). */
+  readonly prefilter?: boolean;
+}
+
+interface Scope {
+  readonly channels?: ReadonlySet<string>;
+  readonly eventIds?: ReadonlySet<number>;
+}
+
+interface CompiledFilter {
+  readonly variants: readonly { readonly scope: Scope; readonly matcher: Matcher }[];
+}
+
+function scopeOf(v: Variant): Scope {
+  return {
+    ...(v.channels && v.channels.length ? { channels: new Set(v.channels) } : {}),
+    ...(v.eventIds && v.eventIds.length ? { eventIds: new Set(v.eventIds) } : {}),
+  };
+}
+
+function inScope(scope: Scope, channelLow: string | undefined, id: number): boolean {
+  if (scope.channels && (channelLow === undefined || !scope.channels.has(channelLow))) return false;
+  if (scope.eventIds && !scope.eventIds.has(id)) return false;
+  return true;
+}
+
+/** A loaded set of detection rules (and the filters that apply to them), ready to evaluate events. */
+export class RuleSet {
+  readonly stats: RuleSetStats = { events: 0, tests: 0, candidates: 0 };
+  private readonly view: EventView;
+  private readonly hits: Int32Array;
+  private readonly ruleDone: Int32Array;
+  private epoch = 0;
+
+  constructor(
+    /** The detection rules, in evaluation and output order; match callbacks receive indexes into it. */
+    readonly rules: readonly DetectionRule[],
+    private readonly variantRule: Int32Array,
+    private readonly variantPrefiltered: Uint8Array,
+    private readonly matchers: readonly Matcher[],
+    private readonly index: RuleIndex,
+    private readonly automata: readonly (FieldAutomaton | undefined)[],
+    private readonly filters: readonly (readonly CompiledFilter[])[],
+    fields: FieldTable,
+  ) {
+    this.view = new EventView(fields);
+    this.hits = new Int32Array(matchers.length).fill(-1);
+    this.ruleDone = new Int32Array(rules.length).fill(-1);
+  }
+
+  /** Tests one event, calling `onMatch` with the index of every detection rule it matches, in rule order. */
+  evaluate(event: unknown, onMatch: (ruleIndex: number) => void): void {
+    this.stats.events++;
+    const view = this.view;
+    view.reset(event);
+    const epoch = (this.epoch = (this.epoch + 1) | 0);
+    const channel = eventChannel(event);
+    const id = eventId(event);
+    const bucket = this.index.lookup(channel, id);
+    const slots = bucket.scanSlots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const automaton = this.automata[slot]!;
+      const raw = view.raw(slot);
+      if (Array.isArray(raw)) {
+        for (const el of raw) if (typeof el === 'string' || typeof el === 'number') automaton.scan(String(el).toLowerCase(), this.hits, epoch);
+      } else {
+        const low = view.low(slot);
+        if (low !== undefined) automaton.scan(low, this.hits, epoch);
+      }
+    }
+    const entries = bucket.entries;
+    this.stats.candidates += entries.length;
+    let channelLow: string | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const v = entries[i]!;
+      const rule = this.variantRule[v]!;
+      if (this.ruleDone[rule] === epoch) continue;
+      if (this.variantPrefiltered[v] === 1 && this.hits[v] !== epoch) continue;
+      this.stats.tests++;
+      if (!this.matchers[v]!(view)) continue;
+      this.ruleDone[rule] = epoch;
+      const filters = this.filters[rule]!;
+      if (filters.length > 0) {
+        channelLow ??= channel?.toLowerCase();
+        if (!this.passesFilters(filters, channelLow, id)) continue;
+      }
+      onMatch(rule);
+    }
+  }
+
+  /** pySigma semantics: a rule's match stands only when every applicable filter's condition holds too. */
+  private passesFilters(filters: readonly CompiledFilter[], channelLow: string | undefined, id: number): boolean {
+    for (const f of filters) {
+      let applicable = false;
+      let held = false;
+      for (const fv of f.variants) {
+        if (!inScope(fv.scope, channelLow, id)) continue;
+        applicable = true;
+        if (fv.matcher(this.view)) {
+          held = true;
+          break;
+        }
+      }
+      if (applicable && !held) return false;
+    }
+    return true;
+  }
+
+  /** Average number of variant conditions tested per event. */
+  get testsPerEvent(): number {
+    return this.stats.events === 0 ? 0 : this.stats.tests / this.stats.events;
+  }
+}
+
+function logsourceCovers(filter: FilterRule, rule: DetectionRule): boolean {
+  for (const [k, v] of Object.entries(filter.logsource)) {
+    if ((rule.logsource[k] ?? '').toLowerCase() !== v.toLowerCase()) return false;
+  }
+  return true;
+}
+
+/** Builds the matchers, index and prefilter automata for a list of IR rules; correlations are ignored here. */
+export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {}): RuleSet {
+  const minNeedle = options.minNeedle ?? 3;
+  const usePrefilter = options.prefilter ?? true;
+  const rules = all.filter((r): r is DetectionRule => r.type === 'detection');
+  const filterRules = all.filter((r): r is FilterRule => r.type === 'filter');
+  const fields = new FieldTable();
+  const variantRule: number[] = [];
+  const prefiltered: number[] = [];
+  const matchers: Matcher[] = [];
+  const indexed: { channels?: readonly string[]; eventIds?: readonly number[]; scanSlots: number[] }[] = [];
+  const needlesBySlot = new Map<number, Map<string, number[]>>();
+  rules.forEach((rule, ri) => {
+    for (const variant of rule.variants) {
+      const vid = matchers.length;
+      matchers.push(buildMatcher(fields, variant.condition));
+      variantRule.push(ri);
+      const atoms = usePrefilter ? variant.prefilter : undefined;
+      const usable = atoms && atoms.length > 0 && atoms.every((a) => a.needle.length >= minNeedle);
+      const scanSlots: number[] = [];
+      if (usable) {
+        for (const atom of atoms) {
+          const slot = fields.slotOf(atom.field);
+          let byNeedle = needlesBySlot.get(slot);
+          if (!byNeedle) needlesBySlot.set(slot, (byNeedle = new Map()));
+          const targets = byNeedle.get(atom.needle);
+          if (targets) targets.push(vid);
+          else byNeedle.set(atom.needle, [vid]);
+          if (!scanSlots.includes(slot)) scanSlots.push(slot);
+        }
+      }
+      prefiltered.push(usable ? 1 : 0);
+      indexed.push({ ...(variant.channels ? { channels: variant.channels } : {}), ...(variant.eventIds ? { eventIds: variant.eventIds } : {}), scanSlots });
+    }
+  });
+  const byKey = new Map<string, number[]>();
+  rules.forEach((r, i) => {
+    for (const key of [r.id, r.name]) {
+      if (!key) continue;
+      const list = byKey.get(key) ?? [];
+      list.push(i);
+      byKey.set(key, list);
+    }
+  });
+  const filters: CompiledFilter[][] = rules.map(() => []);
+  for (const f of filterRules) {
+    const compiled: CompiledFilter = { variants: f.variants.map((v) => ({ scope: scopeOf(v), matcher: buildMatcher(fields, v.condition) })) };
+    const targets = f.rules === 'any' ? rules.map((_, i) => i) : [...new Set(f.rules.flatMap((ref) => byKey.get(ref) ?? []))];
+    for (const i of targets) if (logsourceCovers(f, rules[i]!)) filters[i]!.push(compiled);
+  }
+  const automata: (FieldAutomaton | undefined)[] = [];
+  for (const [slot, byNeedle] of needlesBySlot) {
+    automata[slot] = new FieldAutomaton([...byNeedle.keys()], [...byNeedle.values()]);
+  }
+  return new RuleSet(rules, Int32Array.from(variantRule), Uint8Array.from(prefiltered), matchers, new RuleIndex(indexed), automata, filters, fields);
+}

@@ -1,0 +1,218 @@
+import ipaddr from 'ipaddr.js';
+import type { Expr, Test } from './ir.js';
+import { EventView, FieldTable } from './event-view.js';
+import { compileRegex } from './regex.js';
+import { parseWildcard, wildcardMatcher } from './wildcard.js';
+import { scalarString, toEpochMs } from './field-access.js';
+
+/**
+ * IR expressions → matcher closures. Bundles are data, never code: no `eval`, no
+ * `new Function`; each IR node becomes a small closure over pre-lowercased needles and field
+ * slots. A matcher never throws for any event shape.
+ */
+
+/** Tests one event through the per-event view. */
+export type Matcher = (view: EventView) => boolean;
+
+/** Tests one scalar: its raw value, string form and lowercased form. */
+type ScalarTest = (raw: unknown, str: string | undefined, low: string | undefined, view: EventView) => boolean;
+
+const NEVER: ScalarTest = () => false;
+
+function compare(op: string, a: number, b: number): boolean {
+  switch (op) {
+    case 'gt': return a > b;
+    case 'gte': return a >= b;
+    case 'lt': return a < b;
+    case 'lte': return a <= b;
+    default: return a === b;
+  }
+}
+
+function toNumber(raw: unknown, str: string | undefined): number {
+  if (typeof raw === 'number') return raw;
+  if (str === undefined || str.trim() === '') return NaN;
+  return Number(str);
+}
+
+/** ISO week number (1-53) of a UTC date. */
+function isoWeek(d: Date): number {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+  return Math.ceil(((t.getTime() - yearStart) / 86400000 + 1) / 7);
+}
+
+function datePart(part: string, ms: number): number {
+  const d = new Date(ms);
+  switch (part) {
+    case 'minute': return d.getUTCMinutes();
+    case 'hour': return d.getUTCHours();
+    case 'day': return d.getUTCDate();
+    case 'week': return isoWeek(d);
+    case 'month': return d.getUTCMonth() + 1;
+    default: return d.getUTCFullYear();
+  }
+}
+
+function cidrTest(network: string): ScalarTest {
+  let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    range = ipaddr.parseCIDR(network);
+  } catch {
+    return NEVER;
+  }
+  const kind = range[0].kind();
+  return (_raw, str) => {
+    if (str === undefined || !ipaddr.isValid(str)) return false;
+    const addr = ipaddr.process(str);
+    if (addr.kind() !== kind) return false;
+    return (addr as ipaddr.IPv4).match(range as [ipaddr.IPv4, number]);
+  };
+}
+
+function stringTest(m: string, v: string, cased: boolean): ScalarTest {
+  switch (m) {
+    case 'eq': return cased ? (_r, s) => s === v : (_r, _s, l) => l === v;
+    case 'contains': return cased ? (_r, s) => s !== undefined && s.includes(v) : (_r, _s, l) => l !== undefined && l.includes(v);
+    case 'startswith': return cased ? (_r, s) => s !== undefined && s.startsWith(v) : (_r, _s, l) => l !== undefined && l.startsWith(v);
+    default: return cased ? (_r, s) => s !== undefined && s.endsWith(v) : (_r, _s, l) => l !== undefined && l.endsWith(v);
+  }
+}
+
+function fieldRefTest(fields: FieldTable, test: Extract<Test, { t: 'fieldref' }>): ScalarTest {
+  const other = fields.slotOf(test.f);
+  const cased = test.cased === true;
+  return (_raw, str, low, view) => {
+    const a = cased ? str : low;
+    const b = cased ? view.str(other) : view.low(other);
+    if (a === undefined || b === undefined) return false;
+    switch (test.m) {
+      case 'eq': return a === b;
+      case 'contains': return a.includes(b);
+      case 'startswith': return a.startsWith(b);
+      default: return a.endsWith(b);
+    }
+  };
+}
+
+/** Builds the scalar test for one IR test. */
+function scalarTest(fields: FieldTable, test: Test): ScalarTest {
+  switch (test.t) {
+    case 'str': return stringTest(test.m, test.v, test.cased === true);
+    case 'glob': {
+      const match = wildcardMatcher(parseWildcard(test.v));
+      return test.cased ? (_r, s) => s !== undefined && match(s) : (_r, _s, l) => l !== undefined && match(l);
+    }
+    case 're': {
+      const re = compileRegex(test.v, test.flags);
+      if (!re.ok) return NEVER;
+      const run = re.test;
+      return (_r, s) => s !== undefined && run(s);
+    }
+    case 'cidr': return cidrTest(test.v);
+    case 'num': {
+      const { op, v } = test;
+      return (raw, s) => {
+        const n = toNumber(raw, s);
+        return !Number.isNaN(n) && compare(op, n, v);
+      };
+    }
+    case 'null': return (raw) => raw === undefined || raw === null;
+    case 'fieldref': return fieldRefTest(fields, test);
+    case 'date': {
+      const { part, op, v } = test;
+      return (raw) => {
+        const ms = toEpochMs(raw);
+        return !Number.isNaN(ms) && compare(op, datePart(part, ms), v);
+      };
+    }
+    case 'never': return NEVER;
+  }
+}
+
+function combine(tests: readonly ScalarTest[], all: boolean): ScalarTest {
+  if (tests.length === 1) return tests[0]!;
+  if (all) {
+    return (r, s, l, v) => {
+      for (let i = 0; i < tests.length; i++) if (!tests[i]!(r, s, l, v)) return false;
+      return true;
+    };
+  }
+  return (r, s, l, v) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i]!(r, s, l, v)) return true;
+    return false;
+  };
+}
+
+function fieldMatcher(fields: FieldTable, field: string, tests: readonly Test[], all: boolean): Matcher {
+  const slot = fields.slotOf(field);
+  const scalars = tests.map((t) => scalarTest(fields, t));
+  const test = combine(scalars, all);
+  return (view) => {
+    const raw = view.raw(slot);
+    if (Array.isArray(raw)) {
+      // A list-valued field matches when any element does (Winlogbeat and ECS arrays).
+      if (raw.length === 0) return test(undefined, undefined, undefined, view);
+      for (const el of raw) {
+        const s = scalarString(el);
+        if (test(el, s, s === undefined ? undefined : s.toLowerCase(), view)) return true;
+      }
+      return false;
+    }
+    return test(raw, view.str(slot), view.low(slot), view);
+  };
+}
+
+function keywordMatcher(fields: FieldTable, tests: readonly Test[], all: boolean): Matcher {
+  const scalars = tests.map((t) => scalarTest(fields, t));
+  const anyValue = (t: ScalarTest, view: EventView): boolean => {
+    const { strs, lows } = view.keywords();
+    for (let i = 0; i < strs.length; i++) if (t(strs[i], strs[i], lows[i], view)) return true;
+    return false;
+  };
+  if (all) return (view) => scalars.every((t) => anyValue(t, view));
+  return (view) => scalars.some((t) => anyValue(t, view));
+}
+
+/** Builds the matcher for an IR expression, interning every field it reads into `fields`. */
+export function buildMatcher(fields: FieldTable, expr: Expr): Matcher {
+  switch (expr.op) {
+    case 'const': {
+      const value = expr.value;
+      return () => value;
+    }
+    case 'not': {
+      const inner = buildMatcher(fields, expr.arg);
+      return (view) => !inner(view);
+    }
+    case 'and': {
+      const parts = expr.args.map((a) => buildMatcher(fields, a));
+      if (parts.length === 1) return parts[0]!;
+      if (parts.length === 2) {
+        const [a, b] = parts as [Matcher, Matcher];
+        return (view) => a(view) && b(view);
+      }
+      return (view) => {
+        for (let i = 0; i < parts.length; i++) if (!parts[i]!(view)) return false;
+        return true;
+      };
+    }
+    case 'or': {
+      const parts = expr.args.map((a) => buildMatcher(fields, a));
+      if (parts.length === 1) return parts[0]!;
+      return (view) => {
+        for (let i = 0; i < parts.length; i++) if (parts[i]!(view)) return true;
+        return false;
+      };
+    }
+    case 'field': return fieldMatcher(fields, expr.field, expr.tests, expr.all === true);
+    case 'keyword': return keywordMatcher(fields, expr.tests, expr.all === true);
+    case 'exists': {
+      const slot = fields.slotOf(expr.field);
+      const want = expr.value;
+      return (view) => (view.raw(slot) !== undefined) === want;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The rule index. Most Sigma rules name a logsource that maps to a few (channel, event id)
+ * pairs, so bucketing variants by channel and event id cuts the rules an event meets from
+ * thousands to tens. Buckets are merged lazily per (channel, event id) actually seen and
+ * cached, so the per-event cost is two Map lookups; the raw channel string is the cache key,
+ * which avoids lowercasing it for every event.
+ */
+
+/** What the index needs to know about one variant. */
+export interface IndexedVariant {
+  readonly channels?: readonly string[];
+  readonly eventIds?: readonly number[];
+  /** Field slots the variant's prefilter atoms read (empty when not prefiltered). */
+  readonly scanSlots: readonly number[];
+}
+
+/** The variants an event in one (channel, event id) must be tested against, in rule order. */
+export interface Bucket {
+  readonly entries: Int32Array;
+  /** Field slots to scan with the prefilter automata before testing. */
+  readonly scanSlots: Int32Array;
+}
+
+const ANY = '\u0000any';
+const CACHE_LIMIT = 4096;
+
+export class RuleIndex {
+  /** channel (lowercased or ANY) → event id (or -2 for any) → variant ids. */
+  private readonly table = new Map<string, Map<number, number[]>>();
+  private readonly cache = new Map<string, Map<number, Bucket>>();
+  private noChannelCache = new Map<number, Bucket>();
+
+  constructor(private readonly variants: readonly IndexedVariant[]) {
+    variants.forEach((v, id) => {
+      const channels = v.channels && v.channels.length > 0 ? v.channels : [ANY];
+      const ids = v.eventIds && v.eventIds.length > 0 ? v.eventIds : [-2];
+      for (const c of channels) {
+        let byId = this.table.get(c);
+        if (!byId) this.table.set(c, (byId = new Map()));
+        for (const e of ids) {
+          const list = byId.get(e);
+          if (list) list.push(id);
+          else byId.set(e, [id]);
+        }
+      }
+    });
+  }
+
+  private build(channel: string | undefined, eventId: number): Bucket {
+    const ids = new Set<number>();
+    const add = (c: string, e: number) => {
+      for (const id of this.table.get(c)?.get(e) ?? []) ids.add(id);
+    };
+    for (const c of channel === undefined ? [ANY] : [channel.toLowerCase(), ANY]) {
+      add(c, -2);
+      if (eventId !== -1) add(c, eventId);
+    }
+    const entries = Int32Array.from([...ids].sort((a, b) => a - b));
+    const slots = new Set<number>();
+    for (const id of entries) for (const s of this.variants[id]!.scanSlots) slots.add(s);
+    return { entries, scanSlots: Int32Array.from([...slots].sort((a, b) => a - b)) };
+  }
+
+  /** The bucket for an event's channel (as written) and event id (-1 when unknown). */
+  lookup(channel: string | undefined, eventId: number): Bucket {
+    let byId: Map<number, Bucket> | undefined;
+    if (channel === undefined) byId = this.noChannelCache;
+    else {
+      byId = this.cache.get(channel);
+      if (!byId) {
+        if (this.cache.size >= CACHE_LIMIT) return this.build(channel, eventId);
+        this.cache.set(channel, (byId = new Map()));
+      }
+    }
+    let bucket = byId.get(eventId);
+    if (!bucket) {
+      bucket = this.build(channel, eventId);
+      if (byId.size < CACHE_LIMIT) byId.set(eventId, bucket);
+    }
+    return bucket;
+  }
+}
