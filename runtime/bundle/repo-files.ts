@@ -1,0 +1,89 @@
+/**
+ * The file-system side of an OUT repository, kept apart so the rest of runtime/bundle stays pure:
+ * reading the previous state, listing files, and writing artifacts atomically (temp file + rename,
+ * metadata last so a reader never sees a timestamp that points at files not yet written).
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile, lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileRole, METADATA_FILES, TARGETS_DIR, type Artifact } from './layout.js';
+import type { RepositoryState } from './tuf-repo.js';
+
+/** Reads a file, or undefined when it does not exist. */
+async function readIfExists(file: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Every regular file and symlink under `dir`, as sorted `/`-separated relative paths (symlinks are listed, never followed). */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const child = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(child);
+      else out.push(child);
+    }
+  }
+  try {
+    await walk('');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return out.sort();
+}
+
+/** The raw metadata already in OUT (an empty state when OUT does not exist). */
+export async function readRepositoryState(dir: string): Promise<RepositoryState> {
+  const roots = new Map<number, Uint8Array>();
+  for (const rel of await listFiles(dir)) {
+    const role = fileRole(rel);
+    if (role.kind === 'root') {
+      const bytes = await readIfExists(path.join(dir, rel));
+      if (bytes) roots.set(role.version, bytes);
+    }
+  }
+  const [timestamp, snapshot, targets] = await Promise.all(
+    [METADATA_FILES.timestamp, METADATA_FILES.snapshot, METADATA_FILES.targets].map((f) => readIfExists(path.join(dir, f))),
+  );
+  return { roots, ...(timestamp ? { timestamp } : {}), ...(snapshot ? { snapshot } : {}), ...(targets ? { targets } : {}) };
+}
+
+/** Write order: targets first, then targets, snapshot and timestamp metadata, so readers never see dangling metadata. */
+function writeRank(rel: string): number {
+  const role = fileRole(rel);
+  return { target: 0, root: 1, targets: 2, snapshot: 3, timestamp: 4, unknown: 0 }[role.kind];
+}
+
+/** Writes one file atomically (temp file in the same directory, then rename). */
+async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
+}
+
+/**
+ * Writes artifacts into OUT. With `prune`, target files of earlier builds that are no longer
+ * published are removed (only under `targets/`), so OUT holds nothing unsigned.
+ */
+export async function writeArtifacts(dir: string, artifacts: readonly Artifact[], opts: { prune?: boolean } = {}): Promise<void> {
+  const ordered = [...artifacts].sort((a, b) => writeRank(a.path) - writeRank(b.path) || (a.path < b.path ? -1 : 1));
+  for (const a of ordered) {
+    if (path.isAbsolute(a.path) || a.path.split('/').includes('..')) throw new Error(`refusing to write outside OUT: ${a.path}`);
+    await writeAtomic(path.join(dir, ...a.path.split('/')), a.bytes);
+  }
+  if (!opts.prune) return;
+  const keep = new Set(artifacts.map((a) => a.path));
+  for (const rel of await listFiles(dir)) {
+    if (rel.startsWith(`${TARGETS_DIR}/`) && !keep.has(rel)) {
+      const file = path.join(dir, ...rel.split('/'));
+      if ((await lstat(file)).isFile()) await rm(file);
+    }
+  }
+}
