@@ -1,0 +1,250 @@
+/**
+ * Verifies an OUT repository, or one bundle in it, exactly as an agent does: tuf-js's Updater
+ * (the TUF client workflow, spec §5) runs over OUT through a file-system fetcher, then every
+ * target is checked by length and hash before its bytes are parsed, then bundles are checked for
+ * group binding, IR version and provenance, and finally every file in OUT is ticked off: a file
+ * no signed metadata covers is refused by name. When tuf-js refuses, diagnose.ts names the reason.
+ */
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Metadata, MetadataKind, type Root, type TargetFile, type Targets } from '@tufjs/models';
+import { Updater } from 'tuf-js';
+import { canonicalJson, parseJsonBytes, sha256Hex } from './bundle/canonical.js';
+import { diagnoseMetadata, signatureRefusal } from './bundle/diagnose.js';
+import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument, type Capabilities } from './bundle/envelope.js';
+import { LocalFetcher, UnsafeNameError } from './bundle/local-fetcher.js';
+import { fileRole, groupOfTargetPath, isSafePath, isSafeSegment, provenanceTargetPath, TARGETS_DIR, targetFilePath } from './bundle/layout.js';
+import { parseRoot } from './bundle/metadata.js';
+import { subjectDigest, verifyEnvelope } from './bundle/provenance.js';
+import { listFiles } from './bundle/repo-files.js';
+import { refusal, type Refusal } from './refusals.js';
+
+/** What to verify and against which trust. */
+export interface VerifyOptions {
+  /** The OUT directory (a TUF repository). */
+  readonly out: string;
+  /** The pinned trust root (signed root metadata bytes). */
+  readonly trust: Uint8Array;
+  /** How to name the trust root in refusals. */
+  readonly trustName?: string;
+  /** Verify only this bundle (TUF target path, e.g. `groups/g1/bundle.json`) instead of every file. */
+  readonly bundle?: string;
+  /** The agent's group: any bundle of another group is refused (mix-and-match). */
+  readonly group?: string;
+  /** Trusted-metadata cache (an agent's state): enables rollback protection; updated on success. */
+  readonly stateDir?: string;
+  readonly capabilities?: Capabilities;
+}
+
+/** A bundle that passed every check, with its verified bytes and parsed document. */
+export interface VerifiedBundle {
+  readonly path: string;
+  readonly group: string;
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+  readonly document: BundleDocument;
+}
+
+/** The verdict: valid only when there is no refusal. */
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly refusals: readonly Refusal[];
+  readonly bundles: readonly VerifiedBundle[];
+}
+
+const refused = (refusals: Refusal[]): VerifyResult => ({ ok: false, refusals, bundles: [] });
+
+/** Reads a file, or undefined when absent. */
+async function readOptional(file: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Verifies OUT (or one bundle in it) against a pinned trust root; never throws for bad input. */
+export async function verifyRepository(opts: VerifyOptions): Promise<VerifyResult> {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'vigil-verify-'));
+  try {
+    return await verifyIn(opts, scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Picks the root to start from: the pinned one, or a newer one the state already trusts. */
+async function startingRoot(opts: VerifyOptions, trustName: string): Promise<{ bytes: Uint8Array; root: Metadata<Root> } | Refusal> {
+  let pinned: Metadata<Root>;
+  try {
+    pinned = parseRoot(opts.trust);
+    pinned.verifyDelegate(MetadataKind.Root, pinned);
+  } catch (error) {
+    return refusal('VR1015', trustName, { detail: (error as Error).message });
+  }
+  const cached = opts.stateDir ? await readOptional(path.join(opts.stateDir, 'root.json')) : undefined;
+  if (cached) {
+    try {
+      const root = parseRoot(cached);
+      if (root.signed.version >= pinned.signed.version) return { bytes: cached, root };
+    } catch {
+      // an unreadable cache is ignored; the pinned root still anchors trust
+    }
+  }
+  return { bytes: opts.trust, root: pinned };
+}
+
+/** Explains why a target download failed: missing, another group's bundle, oversized or tampered. */
+function targetRefusal(fetcher: LocalFetcher, info: TargetFile, all: Record<string, TargetFile>): Refusal {
+  const file = targetFilePath(info.path);
+  const size = fetcher.size(file);
+  if (size === undefined) return refusal('VR1014', file);
+  const maxKnown = Math.max(...Object.values(all).map((t) => t.length));
+  const digest = size <= maxKnown ? sha256Hex(fetcher.read(file)) : undefined;
+  const twin = Object.values(all).find((t) => t.path !== info.path && t.hashes.sha256 === digest);
+  const expected = groupOfTargetPath(info.path);
+  const actual = twin ? groupOfTargetPath(twin.path) : undefined;
+  if (expected !== undefined && actual !== undefined && actual !== expected) return refusal('VR1008', file, { expected, actual });
+  if (size > info.length) return refusal('VR1010', file, { actual: size, limit: info.length });
+  return refusal('VR1001', file, { detail: `its sha256 is ${digest ?? 'unknown'}, signed ${info.hashes.sha256}` });
+}
+
+/** Checks one verified bundle: shape, group binding, capabilities and provenance. */
+function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root): VerifiedBundle | Refusal {
+  const file = targetFilePath(info.path);
+  const pathGroup = groupOfTargetPath(info.path) ?? '';
+  const custom = (info.custom as { vigil?: { group?: unknown } }).vigil;
+  if (custom?.group !== pathGroup) return refusal('VR1008', file, { expected: pathGroup, actual: String(custom?.group) });
+  let doc: unknown;
+  try {
+    doc = parseJsonBytes(bytes); // bytes already matched the signed length and sha256
+  } catch {
+    return refusal('VR1016', file, { detail: 'it is not JSON' });
+  }
+  const problems = bundleDocumentProblems(doc);
+  if (problems.length > 0) return refusal('VR1016', file, { detail: problems.join('; ') });
+  const document = doc as BundleDocument;
+  if (document.group !== pathGroup) return refusal('VR1008', file, { expected: pathGroup, actual: document.group });
+  if (opts.group !== undefined && document.group !== opts.group) return refusal('VR1008', file, { expected: opts.group, actual: document.group });
+  const why = unsupportedReason(document, opts.capabilities ?? { irVersions: SUPPORTED_IR_VERSIONS });
+  if (why) return refusal('VR1016', file, { detail: why });
+  const provFile = targetFilePath(provenanceTargetPath(pathGroup));
+  if (!provenance) return refusal('VR1017', provFile, { detail: 'no signed provenance for this bundle' });
+  const keys = (root.roles.targets?.keyIDs ?? []).flatMap((id) => {
+    const pub = root.keys[id]?.keyVal.public;
+    return pub ? [{ keyid: id, publicHex: pub }] : [];
+  });
+  const check = verifyEnvelope(provenance, keys);
+  if (!check.ok) return refusal('VR1017', provFile, { detail: check.reason });
+  const sha256 = sha256Hex(bytes);
+  const subject = subjectDigest(check.statement, info.path);
+  if (subject !== sha256) return refusal('VR1017', provFile, { detail: `its subject digest is ${subject ?? 'absent'}, the bundle's is ${sha256}` });
+  return { path: info.path, group: pathGroup, sha256, bytes, document };
+}
+
+/** Ticks off every file in OUT: each must be verified metadata, a signed target (checked above), or a root of the chain. */
+function tickOff(files: readonly string[], fetcher: LocalFetcher, signed: ReadonlySet<string>, start: Metadata<Root>): Refusal[] {
+  const out: Refusal[] = [];
+  for (const rel of files) {
+    const role = fileRole(rel);
+    if (role.kind === 'target' && signed.has(role.targetPath)) continue;
+    if ((role.kind === 'timestamp' || role.kind === 'snapshot' || role.kind === 'targets' || role.kind === 'root') && fetcher.served.has(rel)) continue;
+    if (role.kind === 'root' && role.version <= start.signed.version && fetcher.size(rel) !== undefined) {
+      // Roots up to the trusted one are history: each must be a well-formed, self-signed root of
+      // its version, and the trusted version must carry the same signed content as the trust root.
+      try {
+        const old = parseRoot(fetcher.read(rel));
+        const why = signatureRefusal(rel, old, 'root', old.signed, new Map());
+        if (why) out.push(why);
+        else if (old.signed.version !== role.version) out.push(refusal('VR1006', rel, { detail: `it holds root version ${old.signed.version}` }));
+        else if (role.version === start.signed.version && canonicalJson(old.signed.toJSON()) !== canonicalJson(start.signed.toJSON())) {
+          out.push(refusal('VR1001', rel, { detail: 'it differs from the trusted root of the same version' }));
+        }
+      } catch (error) {
+        out.push(refusal('VR1001', rel, { detail: `it is not root metadata (${(error as Error).message})` }));
+      }
+      continue;
+    }
+    out.push(refusal('VR1013', rel));
+  }
+  return out;
+}
+
+/** The whole verification, with a scratch directory for tuf-js's metadata cache and downloads. */
+async function verifyIn(opts: VerifyOptions, scratch: string): Promise<VerifyResult> {
+  const trustName = opts.trustName ?? 'root.json';
+  const files = await listFiles(opts.out);
+  if (files.length === 0) return refused([refusal('VR1014', opts.out)]);
+  const unsafe = files.filter((f) => !isSafePath(f)).map((f) => refusal('VR1011', f, { name: f }));
+  if (unsafe.length > 0) return refused(unsafe);
+  if (opts.bundle !== undefined && !isSafePath(opts.bundle)) return refused([refusal('VR1011', opts.bundle, { name: opts.bundle })]);
+
+  const start = await startingRoot(opts, trustName);
+  if ('code' in start) return refused([start]);
+  const metaDir = path.join(scratch, 'metadata');
+  const targetDir = path.join(scratch, 'targets');
+  await mkdir(metaDir);
+  await mkdir(targetDir);
+  await writeFile(path.join(metaDir, 'root.json'), start.bytes);
+  const previousTimestamp = opts.stateDir ? await readOptional(path.join(opts.stateDir, 'timestamp.json')) : undefined;
+  if (previousTimestamp) await writeFile(path.join(metaDir, 'timestamp.json'), previousTimestamp);
+
+  const fetcher = new LocalFetcher(opts.out, scratch);
+  const updater = new Updater({ metadataDir: metaDir, metadataBaseUrl: fetcher.baseUrl, targetDir, targetBaseUrl: `${fetcher.baseUrl}${TARGETS_DIR}/`, fetcher });
+  try {
+    await updater.refresh();
+  } catch (error) {
+    const why = diagnoseMetadata({ reader: fetcher, trusted: start.bytes, trustedName: trustName, ...(previousTimestamp ? { previousTimestamp } : {}), now: new Date() });
+    return refused([why ?? fallback(error)]);
+  }
+
+  const finalRoot = parseRoot(await readFile(path.join(metaDir, 'root.json'))).signed;
+  const targets = Metadata.fromJSON(MetadataKind.Targets, parseJsonBytes(await readFile(path.join(metaDir, 'targets.json'))) as never) as Metadata<Targets>;
+  const all = targets.signed.targets;
+  const unsafeTargets = Object.keys(all).filter((p) => !isSafePath(p)).map((p) => refusal('VR1011', 'targets.json', { name: p }));
+  const unsafeRoles = (targets.signed.delegations?.roles ? Object.keys(targets.signed.delegations.roles) : []).filter((r) => !isSafeSegment(r)).map((r) => refusal('VR1011', 'targets.json', { name: r }));
+  if (unsafeTargets.length + unsafeRoles.length > 0) return refused([...unsafeTargets, ...unsafeRoles]);
+
+  const wanted = opts.bundle !== undefined ? [opts.bundle, provenanceTargetPath(groupOfTargetPath(opts.bundle) ?? '')].filter((p) => p in all) : Object.keys(all).sort();
+  if (opts.bundle !== undefined && !(opts.bundle in all)) return refused([refusal('VR1013', targetFilePath(opts.bundle))]);
+  const verifiedBytes = new Map<string, Uint8Array>();
+  const refusals: Refusal[] = [];
+  for (const p of wanted) {
+    const info = all[p] as TargetFile;
+    try {
+      const local = await updater.downloadTarget(info, path.join(targetDir, sha256Hex(p)));
+      verifiedBytes.set(p, new Uint8Array(await readFile(local)));
+    } catch (error) {
+      refusals.push(error instanceof UnsafeNameError ? refusal('VR1011', targetFilePath(p), { name: p }) : targetRefusal(fetcher, info, all));
+    }
+  }
+  const bundles: VerifiedBundle[] = [];
+  for (const [p, bytes] of verifiedBytes) {
+    if (!/^groups\/[^/]+\/bundle\.json$/.test(p)) continue;
+    const result = checkBundle(opts, all[p] as TargetFile, bytes, verifiedBytes.get(provenanceTargetPath(groupOfTargetPath(p) ?? '')), finalRoot);
+    if ('code' in result) refusals.push(result);
+    else bundles.push(result);
+  }
+  if (opts.bundle === undefined) refusals.push(...tickOff(files, fetcher, new Set(Object.keys(all)), start.root));
+  if (refusals.length > 0) return refused(refusals);
+  if (opts.stateDir) await persistState(metaDir, opts.stateDir);
+  return { ok: true, refusals: [], bundles };
+}
+
+/** Copies the now-trusted root and timestamp into the agent state, for the next rollback check. */
+async function persistState(metaDir: string, stateDir: string): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  for (const name of ['root.json', 'timestamp.json']) await copyFile(path.join(metaDir, name), path.join(stateDir, name));
+}
+
+/** A refusal from tuf-js's own error when the diagnosis found nothing more precise. */
+function fallback(error: unknown): Refusal {
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.constructor.name : 'Error';
+  if (error instanceof UnsafeNameError) return refusal('VR1011', error.unsafeName, { name: error.unsafeName });
+  if (name === 'ExpiredMetadataError' || /expired/i.test(message)) return refusal('VR1007', 'metadata', { detail: message });
+  if (name === 'BadVersionError') return refusal('VR1006', 'metadata', { detail: message });
+  if (name === 'DownloadLengthMismatchError') return refusal('VR1010', 'metadata', { actual: 'more', limit: 'maximum' });
+  return refusal('VR1018', 'metadata', { detail: message });
+}
