@@ -1,5 +1,10 @@
 import type { Command } from './command.js';
 import { checkCommand } from './commands/check.js';
+import { keygenCommand } from './commands/keygen.js';
+import { trustInitCommand, trustRotateCommand } from './commands/trust-init.js';
+import { signCommand } from './commands/sign.js';
+import { verifyCommand } from './commands/verify.js';
+import { secretOpenCommand, secretSealCommand } from './commands/secret-seal.js';
 
 /** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand];
