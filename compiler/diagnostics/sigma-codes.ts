@@ -1,12 +1,146 @@
 import type { CodeInfo } from './code-info.js';
 
-/** Diagnostics for Sigma rule semantics (VG6xxx): detections, modifiers, conditions, correlations. */
+/** Diagnostics for Sigma rule semantics (VG6xxx): detections, modifiers, conditions, correlations, filters, rule tests. */
 export const SIGMA_CODES = {
   VG6001: {
     slug: 'sigma-unknown-modifier',
     severity: 'error',
     title: 'A Sigma field uses a value modifier that the specification does not define',
     message: 'unknown value modifier `{modifier}`',
-    hint: 'known modifiers: contains, startswith, endswith, all, re, cidr, ...',
+    hint: 'known modifiers: contains, startswith, endswith, all, re, cidr, base64, base64offset, utf16le, utf16be, utf16, wide, windash, exists, expand, fieldref, gt, gte, lt, lte, neq, cased, minute, hour, day, week, month, year',
+  },
+  VG6002: {
+    slug: 'sigma-invalid-modifier-chain',
+    severity: 'error',
+    title: 'Two value modifiers of a field cannot be combined',
+    message: 'modifier `{modifier}` cannot be combined with `{other}`',
+  },
+  VG6003: {
+    slug: 'sigma-condition-syntax',
+    severity: 'error',
+    title: 'A Sigma condition is not well-formed',
+    message: 'invalid condition: {detail}',
+    hint: 'conditions combine selection names with `and`, `or`, `not`, parentheses, `1 of` and `all of`',
+  },
+  VG6004: {
+    slug: 'sigma-unknown-selection',
+    severity: 'error',
+    title: 'A condition names a selection that the detection does not define',
+    message: 'condition references undefined selection `{name}`',
+  },
+  VG6005: {
+    slug: 'sigma-pattern-matches-nothing',
+    severity: 'error',
+    title: 'A `1 of`/`all of` pattern in a condition matches no selection',
+    message: 'pattern `{pattern}` matches no selection',
+  },
+  VG6006: {
+    slug: 'sigma-invalid-regex',
+    severity: 'error',
+    title: 'A `|re` value is not a regular expression Vigil can run in linear time',
+    message: 'invalid regular expression: {reason}',
+    hint: 'Vigil runs regular expressions in linear time (RE2 syntax): backreferences and lookaround are not available',
+  },
+  VG6007: {
+    slug: 'sigma-invalid-cidr',
+    severity: 'error',
+    title: 'A `|cidr` value is not an IPv4 or IPv6 network',
+    message: 'invalid CIDR network `{value}`',
+    hint: 'write a network such as `10.0.0.0/8` or `fe80::/10`',
+  },
+  VG6008: {
+    slug: 'sigma-invalid-value',
+    severity: 'error',
+    title: 'A value does not have the type its modifiers need',
+    message: '{what} expects {expected}, got {actual}',
+  },
+  VG6009: {
+    slug: 'sigma-missing-field',
+    severity: 'error',
+    title: 'A required Sigma field is missing',
+    message: 'required field `{field}` is missing',
+  },
+  VG6010: {
+    slug: 'sigma-invalid-detection',
+    severity: 'error',
+    title: 'A detection item is neither a map, a list of maps nor a list of values',
+    message: 'detection `{name}` must be a map, a list of maps or a list of values',
+  },
+  VG6011: {
+    slug: 'sigma-all-single-value',
+    severity: 'warning',
+    title: 'The `all` modifier is used with a single value',
+    message: '`all` has no effect on a single value',
+    hint: 'the specification disallows `all` on single values; remove it or split the selection',
+  },
+  VG6012: {
+    slug: 'sigma-unresolved-placeholder',
+    severity: 'warning',
+    title: 'An `|expand` placeholder has no values in the policy repository',
+    message: 'placeholder `%{name}%` has no values; the value matches nothing',
+    hint: 'define the placeholder values (SigmaOptions.placeholders / `--placeholder NAME=VALUE`)',
+  },
+  VG6013: {
+    slug: 'sigma-invalid-correlation',
+    severity: 'error',
+    title: 'A correlation section is not valid',
+    message: 'invalid correlation: {detail}',
+  },
+  VG6014: {
+    slug: 'sigma-invalid-timespan',
+    severity: 'error',
+    title: 'A correlation timespan is not a number followed by s, m, h, d, w, M or y',
+    message: 'invalid timespan `{value}`',
+    hint: 'write a timespan such as `30s`, `5m`, `1h` or `7d`',
+  },
+  VG6015: {
+    slug: 'sigma-unknown-rule-reference',
+    severity: 'error',
+    title: 'A correlation or filter names a rule that is not loaded',
+    message: '`{ref}` names no loaded rule id or name',
+  },
+  VG6016: {
+    slug: 'sigma-invalid-filter',
+    severity: 'error',
+    title: 'A Sigma filter section is not valid',
+    message: 'invalid filter: {detail}',
+  },
+  VG6017: {
+    slug: 'sigma-unknown-pipeline',
+    severity: 'error',
+    title: 'The requested logsource pipeline does not exist or is not valid',
+    message: 'cannot load pipeline `{name}`: {detail}',
+  },
+  VG6018: {
+    slug: 'sigma-invalid-field',
+    severity: 'error',
+    title: 'A Sigma rule field has the wrong type',
+    message: 'field `{field}` must be {expected}',
+  },
+  VG6019: {
+    slug: 'sigma-legacy-aggregation',
+    severity: 'error',
+    title: 'A condition uses the retired `| count()` aggregation syntax',
+    message: 'aggregation expressions in conditions are not part of Sigma 2',
+    hint: 'express the aggregation as a correlation rule (event_count, value_count, ...)',
+  },
+  VG6020: {
+    slug: 'rule-test-failed',
+    severity: 'error',
+    title: 'A rule test sample does not give the expected result',
+    message: 'rule test `{name}` failed: {detail}',
+  },
+  VG6021: {
+    slug: 'invalid-rule-tests',
+    severity: 'error',
+    title: 'A rule tests document is not valid',
+    message: 'invalid rule tests: {detail}',
+    hint: 'a tests document has `rule: <id>` and `tests: [{name, event, match}]`',
+  },
+  VG6022: {
+    slug: 'sigma-unknown-rule-test-target',
+    severity: 'error',
+    title: 'A rule tests document names a rule that does not exist',
+    message: 'rule tests name rule `{ref}`, which is not defined',
   },
 } as const satisfies Record<string, CodeInfo>;

@@ -1,11 +1,28 @@
 import type { Document } from 'yaml';
+import { isMap, type Node, type YAMLMap } from 'yaml';
 import type { Source } from '../source.js';
 import type { Reporter } from '../reporter.js';
+import { fileStart, spanOfNode } from '../span.js';
+import { diag } from '../diagnostics/diagnostic.js';
+import type { Attribution, DetectionRule, Expr, FilterRule, Rule, Variant } from '../../runtime/engine/ir.js';
+import { compileDetection } from './compile-detection.js';
+import { compileCorrelation, type RuleHeader } from './compile-correlation.js';
+import { loadPipeline, variantsFor, type Pipeline } from './pipelines.js';
+import { mapFields, necessaryAtoms, normalizeAtoms, simplify } from './lower-variants.js';
+import { jsOf, pairOf, rootMap } from './yaml-nodes.js';
+
+/**
+ * The Sigma compiler entry: one YAML document (detection rule, correlation rule or filter, as
+ * SigmaHQ writes them; https://github.com/SigmaHQ/sigma-specification, version 2.1.0) → IR.
+ * It reports every problem it finds and returns undefined when any is an error.
+ */
 
 /** One parsed YAML document that classify recognised as a Sigma rule, correlation or filter. */
 export interface SigmaDocInput {
   readonly source: Source;
   readonly doc: Document.Parsed;
+  /** Position of the document in its file, used to name rules without an id. */
+  readonly index?: number;
 }
 
 /** What the Sigma compiler returns for a document it could compile. */
@@ -14,21 +31,169 @@ export interface SigmaCompiled {
   readonly id: string;
   readonly title: string;
   /** The rule lowered to plain JSON IR (travels in bundles; the engine builds matchers from it). */
-  readonly ir: unknown;
+  readonly ir: Rule;
 }
 
 /** Options shared by every Sigma document of one compilation. */
 export interface SigmaOptions {
-  /** Logsource pipeline name (e.g. `windows`); undefined means no mapping. */
+  /** Logsource pipeline name (e.g. `windows`) or path to a pipeline file; undefined means no mapping. */
   readonly pipeline?: string;
+  /** A pipeline already loaded (takes precedence over `pipeline`). */
+  readonly pipelineData?: Pipeline;
   /** Values for `|expand` placeholders, by placeholder name. */
   readonly placeholders?: Readonly<Record<string, readonly string[]>>;
 }
 
+function strOrUndef(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+function stringList(v: unknown): string[] | undefined {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.filter((x) => typeof x === 'string' || typeof x === 'number').map(String);
+  return undefined;
+}
+
+/** Reads the metadata every Sigma document shares; reports a missing or mistyped title. */
+function header(input: SigmaDocInput, root: YAMLMap, reporter: Reporter): RuleHeader | undefined {
+  const { source } = input;
+  const titleNode = pairOf(root, 'title');
+  const title = jsOf(titleNode?.value);
+  let ok = true;
+  if (titleNode === undefined) {
+    reporter.report(diag('VG6009', fileStart(source.path), { field: 'title' }));
+    ok = false;
+  } else if (typeof title !== 'string') {
+    reporter.report(diag('VG6018', spanOfNode(source.path, titleNode.value as never), { field: 'title', expected: 'a string' }));
+    ok = false;
+  }
+  const idVal = jsOf(pairOf(root, 'id')?.value);
+  if (idVal !== undefined && typeof idVal !== 'string') {
+    reporter.report(diag('VG6018', spanOfNode(source.path, pairOf(root, 'id')!.value as never), { field: 'id', expected: 'a string (a UUID)' }));
+    ok = false;
+  }
+  if (!ok) return undefined;
+  const name = strOrUndef(jsOf(pairOf(root, 'name')?.value));
+  const id = (idVal as string | undefined) ?? name ?? `${source.path}#${input.index ?? 0}`;
+  const author = strOrUndef(jsOf(pairOf(root, 'author')?.value));
+  const references = stringList(jsOf(pairOf(root, 'references')?.value) ?? jsOf(pairOf(root, 'reference')?.value));
+  const license = strOrUndef(jsOf(pairOf(root, 'license')?.value));
+  const attribution: Attribution = {
+    ...(author ? { author } : {}),
+    ...(references && references.length ? { references } : {}),
+    ...(license ? { license } : {}),
+    source: source.path,
+  };
+  const level = strOrUndef(jsOf(pairOf(root, 'level')?.value));
+  const status = strOrUndef(jsOf(pairOf(root, 'status')?.value));
+  const tags = stringList(jsOf(pairOf(root, 'tags')?.value));
+  return {
+    id,
+    ...(name ? { name } : {}),
+    title: title as string,
+    ...(level ? { level } : {}),
+    ...(status ? { status } : {}),
+    ...(tags && tags.length ? { tags } : {}),
+    attribution,
+  };
+}
+
+function logsourceOf(root: YAMLMap): Record<string, string> {
+  const ls = jsOf(pairOf(root, 'logsource')?.value);
+  const out: Record<string, string> = {};
+  if (ls && typeof ls === 'object' && !Array.isArray(ls)) {
+    for (const [k, v] of Object.entries(ls as Record<string, unknown>)) {
+      if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
+    }
+  }
+  return out;
+}
+
+/** Lowers one expression into the variants the pipeline gives the logsource. */
+export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, string>>, pipeline: Pipeline | undefined): Variant[] {
+  const scoped = variantsFor(pipeline, logsource);
+  const list = scoped.length > 0 ? scoped : [{ fieldMap: {} }];
+  return list.map((pv) => {
+    const map = { ...(pipeline?.fieldMap ?? {}), ...pv.fieldMap };
+    const condition = simplify(mapFields(expr, map));
+    const atoms = necessaryAtoms(condition);
+    return {
+      ...('channels' in pv && pv.channels ? { channels: pv.channels } : {}),
+      ...('eventIds' in pv && pv.eventIds ? { eventIds: pv.eventIds } : {}),
+      condition,
+      ...(atoms && atoms.length > 0 ? { prefilter: normalizeAtoms(atoms) } : {}),
+    };
+  });
+}
+
+function resolvePipeline(source: Source, options: SigmaOptions, reporter: Reporter): Pipeline | undefined | false {
+  if (options.pipelineData) return options.pipelineData;
+  if (!options.pipeline) return undefined;
+  const p = loadPipeline(options.pipeline);
+  if (p instanceof Error) {
+    reporter.report(diag('VG6017', fileStart(source.path), { name: options.pipeline, detail: p.message }));
+    return false;
+  }
+  return p;
+}
+
 /** Compiles one Sigma document to IR, reporting every problem it finds; undefined when it has errors. */
 export function compileSigmaDoc(input: SigmaDocInput, reporter: Reporter, options: SigmaOptions = {}): SigmaCompiled | undefined {
-  void input;
-  void reporter;
-  void options;
-  return undefined;
+  const { source } = input;
+  const root = rootMap(input.doc);
+  if (!root) {
+    reporter.report(diag('VG6009', spanOfNode(source.path, input.doc.contents as never), { field: 'title' }));
+    return undefined;
+  }
+  let failed = false;
+  const counting: Reporter = {
+    report(d) {
+      if (d.severity === 'error') failed = true;
+      reporter.report(d);
+    },
+  };
+  const head = header(input, root, counting);
+  const ctx = { source, reporter: counting, placeholders: options.placeholders ?? {} };
+  const correlation = pairOf(root, 'correlation');
+  if (correlation) {
+    const ir = compileCorrelation(source, correlation.value, head ?? { id: '', title: '', attribution: {} }, pairOf(root, 'generate')?.value, counting);
+    if (!ir || !head || failed) return undefined;
+    return { type: 'correlation', id: ir.id, title: ir.title, ir };
+  }
+  const pipeline = resolvePipeline(source, options, counting);
+  const logsource = logsourceOf(root);
+  const filter = pairOf(root, 'filter');
+  if (filter) {
+    if (!isMap(filter.value)) {
+      counting.report(diag('VG6016', spanOfNode(source.path, filter.value as never), { detail: '`filter` must be a map with `rules`, selections and `condition`' }));
+      return undefined;
+    }
+    const fmap = filter.value as YAMLMap;
+    const rulesVal = jsOf(pairOf(fmap, 'rules')?.value);
+    const rules = typeof rulesVal === 'string' && rulesVal.toLowerCase() === 'any' ? ('any' as const) : stringList(rulesVal);
+    if (!rules || (rules !== 'any' && rules.length === 0)) counting.report(diag('VG6016', spanOfNode(source.path, (pairOf(fmap, 'rules')?.value ?? filter.key) as never), { detail: '`rules` must list rule ids or names, or be `any`' }));
+    const condNode = pairOf(fmap, 'condition')?.value;
+    if (condNode === undefined) counting.report(diag('VG6009', spanOfNode(source.path, filter.key as never), { field: 'filter.condition' }));
+    const expr = compileDetection(fmap, condNode, ctx, ['rules']);
+    if (!expr || !head || failed || pipeline === false || !rules) return undefined;
+    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, rules, logsource, variants: lowerVariants(expr, logsource, pipeline) };
+    return { type: 'filter', id: ir.id, title: ir.title, ir };
+  }
+  const detection = pairOf(root, 'detection');
+  if (!pairOf(root, 'logsource')) counting.report(diag('VG6009', fileStart(source.path), { field: 'logsource' }));
+  if (!detection) {
+    counting.report(diag('VG6009', fileStart(source.path), { field: 'detection' }));
+    return undefined;
+  }
+  if (!isMap(detection.value)) {
+    counting.report(diag('VG6018', spanOfNode(source.path, (detection.value ?? detection.key) as never), { field: 'detection', expected: 'a map of selections and a condition' }));
+    return undefined;
+  }
+  const dmap = detection.value as YAMLMap;
+  const condNode = pairOf(dmap, 'condition')?.value as Node | null | undefined;
+  if (condNode === undefined) counting.report(diag('VG6009', spanOfNode(source.path, detection.key as never), { field: 'detection.condition' }));
+  const expr = compileDetection(dmap, condNode, ctx);
+  if (!expr || !head || failed || pipeline === false) return undefined;
+  const ir: DetectionRule = { type: 'detection', ...head, logsource, variants: lowerVariants(expr, logsource, pipeline) };
+  return { type: 'rule', id: ir.id, title: ir.title, ir };
 }

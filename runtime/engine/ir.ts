@@ -47,7 +47,8 @@ export interface CidrTest {
 /** A numeric comparison of the field value against `v`. */
 export interface NumTest {
   readonly t: 'num';
-  readonly op: 'gt' | 'gte' | 'lt' | 'lte';
+  /** `eq` compares numerically, so `"9456"` and `9456` are equal. */
+  readonly op: 'eq' | 'gt' | 'gte' | 'lt' | 'lte';
   readonly v: number;
 }
 

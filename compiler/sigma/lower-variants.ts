@@ -1,0 +1,154 @@
+import type { Expr, PrefilterAtom, Test } from '../../runtime/engine/ir.js';
+import { parseWildcard } from '../../runtime/engine/wildcard.js';
+
+/**
+ * Per-variant lowering: rename rule fields to the variant's event fields, fold constants, and
+ * work out the literals an event must contain for the variant to match (the prefilter).
+ */
+
+/** Rule field → event field(s); several event fields mean "any of them". */
+export type FieldMap = Readonly<Record<string, string | readonly string[]>>;
+
+/** Renames every field of an expression through the map (unmapped fields keep their names). */
+export function mapFields(expr: Expr, map: FieldMap): Expr {
+  const names = (f: string): readonly string[] => {
+    const m = map[f];
+    return m === undefined ? [f] : typeof m === 'string' ? [m] : m.length > 0 ? m : [f];
+  };
+  const mapTest = (t: Test): Test => (t.t === 'fieldref' ? { ...t, f: names(t.f)[0]! } : t);
+  const walk = (e: Expr): Expr => {
+    switch (e.op) {
+      case 'and':
+      case 'or':
+        return { op: e.op, args: e.args.map(walk) };
+      case 'not':
+        return { op: 'not', arg: walk(e.arg) };
+      case 'field': {
+        const tests = e.tests.map(mapTest);
+        const alts = names(e.field).map((field): Expr => ({ ...e, field, tests }));
+        return alts.length === 1 ? alts[0]! : { op: 'or', args: alts };
+      }
+      case 'keyword':
+        return { ...e, tests: e.tests.map(mapTest) };
+      case 'exists': {
+        const alts = names(e.field).map((field): Expr => ({ ...e, field }));
+        return alts.length === 1 ? alts[0]! : e.value ? { op: 'or', args: alts } : { op: 'and', args: alts };
+      }
+      case 'const':
+        return e;
+    }
+  };
+  return Object.keys(map).length === 0 ? expr : walk(expr);
+}
+
+/** Folds constants and flattens nested and/or, so the matcher tree stays shallow. */
+export function simplify(expr: Expr): Expr {
+  switch (expr.op) {
+    case 'not': {
+      const arg = simplify(expr.arg);
+      if (arg.op === 'const') return { op: 'const', value: !arg.value };
+      if (arg.op === 'not') return arg.arg;
+      return { op: 'not', arg };
+    }
+    case 'and':
+    case 'or': {
+      const absorbing = expr.op === 'or';
+      const args: Expr[] = [];
+      for (const a of expr.args.map(simplify)) {
+        if (a.op === 'const') {
+          if (a.value === absorbing) return a;
+          continue;
+        }
+        if (a.op === expr.op) args.push(...a.args);
+        else args.push(a);
+      }
+      if (args.length === 0) return { op: 'const', value: !absorbing };
+      return args.length === 1 ? args[0]! : { op: expr.op, args };
+    }
+    case 'field':
+      return expr.tests.length > 0 && expr.tests.every((t) => t.t === 'never') ? { op: 'const', value: false } : expr;
+    default:
+      return expr;
+  }
+}
+
+/** The lowercased literal a test needs in the field, [] if the test never matches, or null if none is implied. */
+function testNeedles(t: Test): string[] | null {
+  switch (t.t) {
+    case 'str':
+      return t.v.length > 0 ? [t.v.toLowerCase()] : null;
+    case 'glob': {
+      let best = '';
+      for (const p of parseWildcard(t.v)) if (typeof p === 'string' && p.length > best.length) best = p;
+      return best.length > 0 ? [best.toLowerCase()] : null;
+    }
+    case 'never':
+      return [];
+    default:
+      return null;
+  }
+}
+
+function score(atoms: readonly PrefilterAtom[]): number {
+  if (atoms.length === 0) return Number.POSITIVE_INFINITY;
+  let min = Number.POSITIVE_INFINITY;
+  for (const a of atoms) min = Math.min(min, a.needle.length);
+  return min * 1000 - atoms.length;
+}
+
+/**
+ * Literals at least one of which must occur for the expression to be true, or null when no
+ * such set is known. For AND any child's set is necessary, so the most selective one is kept
+ * (longest shortest needle); for OR every child must have a set and they are united.
+ */
+export function necessaryAtoms(expr: Expr): PrefilterAtom[] | null {
+  switch (expr.op) {
+    case 'field': {
+      if (expr.all) {
+        let best: PrefilterAtom[] | null = null;
+        for (const t of expr.tests) {
+          const n = testNeedles(t);
+          if (n === null) continue;
+          const atoms = n.map((needle) => ({ field: expr.field, needle }));
+          if (best === null || score(atoms) > score(best)) best = atoms;
+        }
+        return best;
+      }
+      const out: PrefilterAtom[] = [];
+      for (const t of expr.tests) {
+        const n = testNeedles(t);
+        if (n === null) return null;
+        for (const needle of n) out.push({ field: expr.field, needle });
+      }
+      return out;
+    }
+    case 'and': {
+      let best: PrefilterAtom[] | null = null;
+      for (const a of expr.args) {
+        const atoms = necessaryAtoms(a);
+        if (atoms !== null && (best === null || score(atoms) > score(best))) best = atoms;
+      }
+      return best;
+    }
+    case 'or': {
+      const out: PrefilterAtom[] = [];
+      for (const a of expr.args) {
+        const atoms = necessaryAtoms(a);
+        if (atoms === null) return null;
+        out.push(...atoms);
+      }
+      return out;
+    }
+    case 'const':
+      return expr.value ? null : [];
+    default:
+      return null;
+  }
+}
+
+/** Deduplicates and sorts atoms so the IR is deterministic. */
+export function normalizeAtoms(atoms: readonly PrefilterAtom[]): PrefilterAtom[] {
+  const seen = new Map<string, PrefilterAtom>();
+  for (const a of atoms) seen.set(`${a.field}\u0000${a.needle}`, a);
+  return [...seen.values()].sort((a, b) => (a.field === b.field ? (a.needle < b.needle ? -1 : a.needle > b.needle ? 1 : 0) : a.field < b.field ? -1 : 1));
+}

@@ -1,0 +1,137 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { FieldMap } from './lower-variants.js';
+
+/**
+ * Logsource pipelines (policies/pipelines/<name>.yml, kind Pipeline): which channels and event
+ * ids a Sigma logsource means, and how rule fields are named in those events. A rule whose
+ * logsource matches no entry imposes no constraint; when several entries match, the most
+ * specific (most keys) wins, as pySigma's logsource conditions do.
+ */
+
+/** One way events of a logsource are written. */
+export interface PipelineVariant {
+  readonly channels?: readonly string[];
+  readonly eventIds?: readonly number[];
+  readonly fieldMap: FieldMap;
+}
+
+/** One logsource entry of a pipeline. */
+export interface PipelineLogsource {
+  readonly logsource: Readonly<Record<string, string>>;
+  readonly variants: readonly PipelineVariant[];
+}
+
+/** A loaded pipeline. */
+export interface Pipeline {
+  readonly name: string;
+  readonly fieldMap: FieldMap;
+  readonly logsources: readonly PipelineLogsource[];
+}
+
+/** The directory whose package.json is named `vigil` (works from source and from dist/). */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'vigil') return dir;
+      } catch {
+        // keep walking up
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+function asList(v: unknown): string[] | undefined {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  return undefined;
+}
+
+function asFieldMap(v: unknown, where: string): FieldMap {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: fieldMap must be a map`);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const list = asList(x);
+    if (!list) throw new Error(`${where}: fieldMap.${k} must be a field name or a list of them`);
+    out[k] = typeof x === 'string' ? x : list;
+  }
+  return out;
+}
+
+/** Turns parsed pipeline YAML into a Pipeline; throws an Error with a readable message when it is malformed. */
+export function pipelineFromData(data: unknown, name: string): Pipeline {
+  if (typeof data !== 'object' || data === null) throw new Error('not a YAML map');
+  const doc = data as Record<string, unknown>;
+  if (doc.kind !== 'Pipeline') throw new Error('`kind` must be `Pipeline`');
+  const spec = (doc.spec ?? {}) as Record<string, unknown>;
+  const entries = spec.logsources ?? [];
+  if (!Array.isArray(entries)) throw new Error('spec.logsources must be a list');
+  const logsources = entries.map((e: unknown, i): PipelineLogsource => {
+    const entry = (e ?? {}) as Record<string, unknown>;
+    const ls = (entry.logsource ?? {}) as Record<string, unknown>;
+    const logsource: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ls)) logsource[k] = String(v).toLowerCase();
+    const vars = Array.isArray(entry.variants) ? entry.variants : [{}];
+    const variants = vars.map((v: unknown, j): PipelineVariant => {
+      const variant = (v ?? {}) as Record<string, unknown>;
+      const where = `spec.logsources[${i}].variants[${j}]`;
+      const channels = variant.channel === undefined ? undefined : asList(variant.channel);
+      if (variant.channel !== undefined && !channels) throw new Error(`${where}: channel must be a string or a list of strings`);
+      const ids = variant.eventIds;
+      if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => Number.isInteger(Number(x))))) throw new Error(`${where}: eventIds must be a list of integers`);
+      return {
+        ...(channels ? { channels: channels.map((c) => c.toLowerCase()) } : {}),
+        ...(ids !== undefined ? { eventIds: (ids as unknown[]).map(Number) } : {}),
+        fieldMap: asFieldMap(variant.fieldMap, where),
+      };
+    });
+    return { logsource, variants };
+  });
+  return { name, fieldMap: asFieldMap(spec.fieldMap, 'spec'), logsources };
+}
+
+const cache = new Map<string, Pipeline | Error>();
+
+/** Loads a pipeline by name (policies/pipelines/<name>.yml under the package root) or by file path. */
+export function loadPipeline(nameOrPath: string): Pipeline | Error {
+  const hit = cache.get(nameOrPath);
+  if (hit) return hit;
+  let result: Pipeline | Error;
+  try {
+    const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\') || /\.ya?ml$/.test(nameOrPath);
+    const dir = path.join(packageRoot(), 'policies', 'pipelines');
+    const file = isPath ? path.resolve(nameOrPath) : [path.join(dir, `${nameOrPath}.yml`), path.join(dir, `${nameOrPath}.yaml`)].find((f) => existsSync(f));
+    if (!file || !existsSync(file)) throw new Error(`no file policies/pipelines/${nameOrPath}.yml`);
+    result = pipelineFromData(parse(readFileSync(file, 'utf8')), nameOrPath);
+  } catch (error) {
+    result = error instanceof Error ? error : new Error(String(error));
+  }
+  cache.set(nameOrPath, result);
+  return result;
+}
+
+/** The variants a rule's logsource means under a pipeline: [] means "no constraint" (one unscoped variant). */
+export function variantsFor(pipeline: Pipeline | undefined, logsource: Readonly<Record<string, string>>): readonly PipelineVariant[] {
+  if (!pipeline) return [];
+  let best: PipelineLogsource | undefined;
+  let bestKeys = -1;
+  for (const entry of pipeline.logsources) {
+    const keys = Object.keys(entry.logsource);
+    if (keys.length === 0) continue;
+    if (!keys.every((k) => (logsource[k] ?? '').toLowerCase() === entry.logsource[k])) continue;
+    if (keys.length > bestKeys) {
+      best = entry;
+      bestKeys = keys.length;
+    }
+  }
+  return best ? best.variants : [];
+}
