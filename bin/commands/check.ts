@@ -1,11 +1,159 @@
-import { EXIT, type Command } from '../command.js';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT, UsageError, parseCommandArgs, type Command } from '../command.js';
+import type { Io } from '../io.js';
+import { compile, type CompileResult } from '../../compiler/index.js';
+import { kindLabel, type DocKind } from '../../compiler/stages/classify.js';
+import type { StageName } from '../../compiler/pipeline.js';
+import type { RenderInput } from '../../targets/diagnostics/locate.js';
+import { renderPretty } from '../../targets/diagnostics/pretty.js';
+import { renderJson } from '../../targets/diagnostics/json.js';
+import { renderSarif } from '../../targets/diagnostics/sarif.js';
+import { renderGithub } from '../../targets/diagnostics/github.js';
 
-/** `vigil check`: placeholder until the pipeline lands in this session. */
+const FORMATS = ['pretty', 'json', 'sarif', 'github'] as const;
+type Format = (typeof FORMATS)[number];
+
+const HELP = `Usage: vigil check [DIR] [--ref REF] [--format pretty|json|sarif|github]
+
+Validates a policy repository: reads every .yml/.yaml file under DIR (default: the
+current directory; hidden folders and node_modules are skipped), parses it, validates
+each document against its kind's JSON Schema, resolves references between documents,
+compiles every Sigma rule, and runs the repository checks (duplicate names and rule ids,
+plaintext secrets, ...). Every problem is reported with its file, line and column.
+
+Options:
+  --ref REF        check DIR as of a git ref (branch, tag, commit) instead of the working
+                   tree; files are read from git's object store, the working tree is untouched
+  --format FORMAT  pretty  code frames and a summary (default)
+                   json    one diagnostic object per line (schema/diagnostic.schema.json)
+                   sarif   a SARIF 2.1.0 log, for GitHub code scanning upload
+                   github  GitHub Actions annotations (::error file=...,line=...::message)
+  -h, --help       show this help
+
+Exit codes:
+  0  no errors (warnings allowed)
+  1  errors found
+  2  usage error (unknown option or format, DIR or REF not found)
+
+Examples:
+  vigil check examples/msp
+  vigil check --ref origin/main --format json
+  vigil check policies --format sarif > vigil.sarif
+  vigil check --format github            # in a GitHub Actions step`;
+
+/** \`vigil check\`: validate a policy repository and print its diagnostics. */
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'validate a policy repository',
-  help: 'Usage: vigil check [DIR]',
-  async run() {
-    return EXIT.usage;
+  summary: 'validate a policy repository and report problems with file, line and column',
+  help: HELP,
+  async run(argv: readonly string[], io: Io): Promise<number> {
+    const { values, positionals } = parseCommandArgs(argv, { ref: { type: 'string' }, format: { type: 'string', short: 'f' } });
+    if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
+    const format = (values.format ?? 'pretty') as Format;
+    if (!FORMATS.includes(format)) throw new UsageError(`unknown format \`${values.format}\` (expected one of: ${FORMATS.join(', ')})`);
+    const dirArg = positionals[0] ?? '.';
+    const dir = path.resolve(io.cwd, dirArg);
+    const ref = values.ref;
+    if (ref !== undefined && ref.trim() === '') throw new UsageError('--ref needs a git ref');
+
+    const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
+    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'check', ...(progress ? { onProgress: progress.update } : {}) });
+    progress?.done();
+
+    if (result.ok === false && result.fatal) {
+      for (const d of result.report.diagnostics) io.stderr.write(`error[${d.code}]: ${d.message}\n`);
+      return EXIT.usage;
+    }
+    const rel = path.relative(io.cwd, dir).split(path.sep).join('/');
+    const input: RenderInput = {
+      diagnostics: result.report.diagnostics,
+      omitted: result.report.omitted,
+      sources: result.sources,
+      displayPath: (file) => (rel === '' ? file : file === '' ? rel : `${rel}/${file}`),
+    };
+    const out = io.stdout;
+    if (format === 'json') out.write(renderJson(input));
+    else if (format === 'sarif') out.write(renderSarif(input, { version: version() }));
+    else if (format === 'github') {
+      out.write(renderGithub(input));
+      out.write(`${totals(result)} in ${fileCount(result)}\n`);
+    } else {
+      out.write(renderPretty(input, { color: io.color }));
+      if (result.report.diagnostics.length > 0) out.write('\n');
+      out.write(summary(result));
+    }
+    return result.report.errors > 0 ? EXIT.failed : EXIT.ok;
   },
 };
+
+/** `N errors, M warnings`. */
+function totals(result: CompileResult): string {
+  const { errors, warnings } = result.report;
+  return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+}
+
+function fileCount(result: CompileResult): string {
+  const n = result.sources.size;
+  return `${n} file${n === 1 ? '' : 's'}`;
+}
+
+/** The closing summary of the pretty format: files, documents per kind, host groups, totals. */
+function summary(result: CompileResult): string {
+  const lines: string[] = [];
+  const model = result.model;
+  const perKind = new Map<DocKind, number>();
+  for (const doc of model?.docs ?? []) perKind.set(doc.kind, (perKind.get(doc.kind) ?? 0) + 1);
+  const docs = [...perKind.values()].reduce((a, b) => a + b, 0);
+  lines.push(`checked ${fileCount(result)}, ${docs} valid document${docs === 1 ? '' : 's'}`);
+  const sigma = (['SigmaRule', 'SigmaCorrelation', 'SigmaFilter'] as const).map((k) => perKind.get(k) ?? 0);
+  if (sigma.some((n) => n > 0)) lines.push(`  Sigma: ${sigma[0]} rule${sigma[0] === 1 ? '' : 's'}, ${sigma[1]} correlation${sigma[1] === 1 ? '' : 's'}, ${sigma[2]} filter${sigma[2] === 1 ? '' : 's'}`);
+  const kinds = [...perKind.keys()].filter((k) => !k.startsWith('Sigma')).sort();
+  const width = Math.max(0, ...kinds.map((k) => kindLabel(k).length));
+  for (const k of kinds) lines.push(`  ${kindLabel(k).padEnd(width)}  ${perKind.get(k)}`);
+  const groups = [...(model?.groups.values() ?? [])];
+  if (groups.length > 0) {
+    lines.push('host groups:');
+    const gw = Math.max(...groups.map((g) => g.name.length));
+    for (const g of groups) {
+      const hosts = `${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}`;
+      const rules = `${g.effective.rules.length} rule${g.effective.rules.length === 1 ? '' : 's'}`;
+      lines.push(`  ${g.name.padEnd(gw)}  ${hosts.padEnd(9)}  ${rules.padEnd(9)}  packages: ${g.packages.length > 0 ? g.packages.join(', ') : '(none)'}`);
+    }
+  }
+  lines.push(totals(result));
+  return lines.join('\n') + '\n';
+}
+
+/** A one-line progress display on stderr, for long runs on a terminal. */
+function progressLine(io: Io): { update: (stage: StageName, done: number, total: number) => void; done: () => void } {
+  let shown = false;
+  return {
+    update(stage, done, total) {
+      if (total < 500) return;
+      shown = true;
+      io.stderr.write(`\r\u001b[2K${stage} ${done}/${total}`);
+    },
+    done() {
+      if (shown) io.stderr.write('\r\u001b[2K');
+    },
+  };
+}
+
+let cachedVersion: string | undefined;
+
+/** Vigil's version, from the package.json of the installed package. */
+function version(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vigil') return (cachedVersion = pkg.version ?? '0.0.0');
+    }
+    dir = path.dirname(dir);
+  }
+  return (cachedVersion = '0.0.0');
+}

@@ -1,0 +1,55 @@
+import { CompileContext, type CompileOptions, type DiagnosticSummary } from './context.js';
+import type { Model } from './model.js';
+import { runsBefore, type StageName } from './pipeline.js';
+import type { SigmaCompiled } from './sigma/compile-sigma.js';
+import type { Source } from './source.js';
+import type { Doc } from './stages/classify.js';
+import { load, type Input } from './stages/load.js';
+import { parse } from './stages/parse.js';
+import { classify } from './stages/classify.js';
+import { validate } from './stages/validate.js';
+import { resolve } from './stages/resolve.js';
+import { check } from './stages/check.js';
+
+export type { Input } from './stages/load.js';
+export type { CompileOptions, DiagnosticSummary } from './context.js';
+export type { Model } from './model.js';
+
+/** The outcome of a compilation: tagged by whether any error was reported. */
+export type CompileResult = (
+  | { readonly ok: true; readonly model: Model; readonly sigma: ReadonlyMap<Doc, SigmaCompiled> }
+  | { readonly ok: false; readonly model?: Model; readonly fatal: boolean }
+) & {
+  /** Sorted, capped diagnostics with error and warning counts. */
+  readonly report: DiagnosticSummary;
+  /** Every file read, by path, for code frames. */
+  readonly sources: ReadonlyMap<string, Source>;
+  /** Milliseconds spent per stage. */
+  readonly timings: Readonly<Partial<Record<StageName, number>>>;
+};
+
+/**
+ * Compiles a policy repository up to the check stage; never throws for bad input.
+ *
+ * Stages run in STAGES order. Each one drops only the documents it found broken and passes
+ * the rest on, so one bad file never hides the problems of the others (a repository is
+ * checked as a whole). The early return is for a fatal load: nothing could be read at all.
+ */
+export async function compile(input: Input, opts: CompileOptions = {}): Promise<CompileResult> {
+  const ctx = new CompileContext(opts);
+  const until = opts.until;
+  const sources = await load(input, ctx);                          if (ctx.fatal || !runsBefore('parse', until)) return finish(ctx);
+  const yamlDocs = ctx.time('parse', () => parse(sources, ctx));    if (!runsBefore('classify', until)) return finish(ctx);
+  const docs = ctx.time('classify', () => classify(yamlDocs, ctx)); if (!runsBefore('validate', until)) return finish(ctx);
+  const valid = ctx.time('validate', () => validate(docs, ctx));    if (!runsBefore('resolve', until)) return finish(ctx);
+  const model = ctx.time('resolve', () => resolve(valid, docs, ctx)); if (!runsBefore('check', until)) return finish(ctx, model);
+  const checked = ctx.time('check', () => check(model, docs, ctx));
+  return finish(ctx, model, checked.sigma);
+}
+
+function finish(ctx: CompileContext, model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>): CompileResult {
+  const report = ctx.summary();
+  const common = { report, sources: ctx.sources, timings: ctx.timings };
+  if (!ctx.failed && model !== undefined && sigma !== undefined) return { ok: true, model, sigma, ...common };
+  return { ok: false, fatal: ctx.fatal, ...(model ? { model } : {}), ...common };
+}

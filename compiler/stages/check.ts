@@ -1,0 +1,35 @@
+import { compileSigmaDoc, type SigmaCompiled } from '../sigma/compile-sigma.js';
+import { diag } from '../diagnostics/diagnostic.js';
+import { spanOfNode } from '../span.js';
+import type { CompileContext } from '../context.js';
+import type { Model } from '../model.js';
+import { ALL_CHECKS } from '../checks/index.js';
+import { isSigmaKind, type Doc } from './classify.js';
+
+/** The model after checks, with what the Sigma compiler produced for each rule. */
+export interface Checked {
+  readonly model: Model;
+  readonly sigma: ReadonlyMap<Doc, SigmaCompiled>;
+}
+
+/**
+ * Compiles every valid Sigma document once (the Sigma compiler reports its VG6xxx
+ * diagnostics), then runs every check of ALL_CHECKS over the model. Checks only report.
+ */
+export function check(model: Model, allDocs: readonly Doc[], ctx: CompileContext): Checked {
+  const sigma = new Map<Doc, SigmaCompiled>();
+  const sigmaDocs = model.docs.filter((d) => isSigmaKind(d.kind));
+  sigmaDocs.forEach((doc, i) => {
+    try {
+      const compiled = compileSigmaDoc({ source: doc.source, doc: doc.doc }, ctx, ctx.options.sigma ?? {});
+      if (compiled) sigma.set(doc, compiled);
+    } catch (error) {
+      // A crash in one rule's compilation must not stop the others: report it as a bug.
+      ctx.report(diag('VG9000', spanOfNode(doc.source.path, doc.doc.contents), { detail: error instanceof Error ? error.message : String(error) }));
+    }
+    if (i % 200 === 0) ctx.progress('check', i, sigmaDocs.length);
+  });
+  const input = { model, allDocs, sigma };
+  for (const c of ALL_CHECKS) c.run(input, ctx);
+  return { model, sigma };
+}

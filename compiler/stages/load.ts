@@ -1,0 +1,150 @@
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { diag } from '../diagnostics/diagnostic.js';
+import { fileStart, span } from '../span.js';
+import type { Origin, Source } from '../source.js';
+import { DEFAULT_MAX_FILE_BYTES, type CompileContext } from '../context.js';
+import { decode } from './decode.js';
+import { loadGitRef } from './load-git.js';
+
+/** What to compile: a directory in the working tree, or that directory as of a git ref. */
+export interface Input {
+  /** Absolute path of the policy directory (the root of every reported path). */
+  readonly dir: string;
+  /** A git ref (branch, tag, commit); read from the object store, the working tree untouched. */
+  readonly ref?: string;
+}
+
+/** A file found in the input, before its bytes are read. */
+export interface FoundFile {
+  /** Path relative to the input directory, `/`-separated. */
+  readonly path: string;
+  readonly size: number;
+  readonly read: () => Uint8Array;
+}
+
+/** Whether a file name is a policy file (YAML). */
+export function isPolicyFile(name: string): boolean {
+  return /\.ya?ml$/i.test(name);
+}
+
+/** Whether a directory entry is skipped: hidden entries (.git, .github) and node_modules. */
+export function isSkipped(name: string): boolean {
+  return name.startsWith('.') || name === 'node_modules';
+}
+
+/**
+ * Reads every policy file under the input, sorted by path. Files that cannot be used (too
+ * large, binary, not UTF-8) are reported and left out; their text is kept for code frames.
+ */
+export async function load(input: Input, ctx: CompileContext): Promise<Source[]> {
+  const found = input.ref === undefined ? await listWorktree(input.dir, ctx) : await loadGitRef(input.dir, input.ref, ctx);
+  if (found === undefined) return [];
+  const { files, origin } = found;
+  if (files.length === 0 && !ctx.fatal) ctx.report(diag('VG1013', fileStart('')));
+  const max = ctx.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const sources: Source[] = [];
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of files) {
+    if (file.size > max) {
+      ctx.sources.set(file.path, { path: file.path, text: '', origin, digest: '' });
+      ctx.report(diag('VG1006', fileStart(file.path), { size: file.size, limit: max }));
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = file.read();
+    } catch (error) {
+      ctx.report(diag('VG1010', fileStart(file.path), { reason: reason(error) }));
+      continue;
+    }
+    const decoded = decode(bytes);
+    const source: Source = { path: file.path, text: decoded.text, origin, digest: decoded.digest };
+    ctx.sources.set(file.path, source);
+    if (decoded.ok) sources.push(source);
+    else if (decoded.problem === 'binary') ctx.report(diag('VG1007', span(file.path, decoded.offset)));
+    else ctx.report(diag('VG1008', span(file.path, decoded.offset), { byte: decoded.byte }));
+  }
+  return sources;
+}
+
+/** Lists the policy files of a working-tree directory, following symlinks but not loops. */
+async function listWorktree(dir: string, ctx: CompileContext): Promise<{ files: FoundFile[]; origin: Origin } | undefined> {
+  let root: string;
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    root = realpathSync(dir);
+  } catch {
+    ctx.fatal = true;
+    ctx.report(diag('VG1012', fileStart(''), { detail: `policy directory \`${dir}\` does not exist or is not a directory` }));
+    return undefined;
+  }
+  const files: FoundFile[] = [];
+  walk(root, '', [root], files, ctx);
+  return { files, origin: { kind: 'worktree', root: dir } };
+}
+
+/** Depth-first walk; `ancestors` holds the real paths of the directories being read, to spot loops. */
+function walk(abs: string, rel: string, ancestors: string[], out: FoundFile[], ctx: CompileContext): void {
+  let entries;
+  try {
+    entries = readdirSync(abs, { withFileTypes: true });
+  } catch (error) {
+    ctx.report(diag('VG1010', fileStart(rel), { reason: reason(error) }));
+    return;
+  }
+  for (const entry of entries) {
+    if (isSkipped(entry.name)) continue;
+    const childAbs = path.join(abs, entry.name);
+    const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = statSync(childAbs);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+          ctx.report(diag('VG1011', fileStart(childRel), { target: childRel }));
+        } else if (isPolicyFile(entry.name)) {
+          ctx.report(diag('VG1010', fileStart(childRel), { reason: reason(error) }));
+        }
+        continue;
+      }
+    }
+    if (isDir) {
+      let real: string;
+      try {
+        real = realpathSync(childAbs);
+      } catch (error) {
+        ctx.report(diag('VG1010', fileStart(childRel), { reason: reason(error) }));
+        continue;
+      }
+      if (ancestors.includes(real)) {
+        const back = path.relative(ancestors[0]!, real).split(path.sep).join('/');
+        ctx.report(diag('VG1011', fileStart(childRel), { target: back === '' ? '.' : back }));
+        continue;
+      }
+      walk(childAbs, childRel, [...ancestors, real], out, ctx);
+    } else if (isFile && isPolicyFile(entry.name)) {
+      let size = 0;
+      try {
+        size = entry.isSymbolicLink() ? statSync(childAbs).size : lstatSync(childAbs).size;
+      } catch {
+        size = 0;
+      }
+      out.push({ path: childRel, size, read: () => readFileSync(childAbs) });
+    }
+  }
+}
+
+/** A short, stable reason for a file-system error (its code, not the OS-specific text). */
+export function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'ELOOP') return 'too many levels of symbolic links';
+  return code ?? (error instanceof Error ? error.message : String(error));
+}

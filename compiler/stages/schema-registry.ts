@@ -1,0 +1,29 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { SCHEMAS } from '../../schema/generated/kinds.js';
+
+// ajv-formats is CommonJS; under NodeNext its default import is the plugin function.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<string, ValidateFunction | null>();
+
+/** The one Ajv instance, with every embedded schema added (built on first use). */
+function instance(): Ajv2020 {
+  if (ajv) return ajv;
+  // allErrors: report every problem of a document in one run, as every stage must.
+  ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+  addFormats(ajv);
+  for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema);
+  return ajv;
+}
+
+/** The compiled validator for a schema `$id`, compiled once per process; undefined when absent. */
+export function validatorFor(schemaId: string): ValidateFunction | undefined {
+  const cached = compiled.get(schemaId);
+  if (cached !== undefined) return cached ?? undefined;
+  let fn: ValidateFunction | null = null;
+  if (SCHEMAS[schemaId] !== undefined) fn = instance().getSchema(schemaId) ?? null;
+  compiled.set(schemaId, fn);
+  return fn ?? undefined;
+}
