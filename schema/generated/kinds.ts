@@ -3595,18 +3595,41 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
       },
       "fieldMap": {
         "additionalProperties": {
-          "description": "Name of the field in the event that holds what the rule calls by the key.",
+          "description": "Name of the event field that holds what the rule calls by the key, or several alternative names (for events written by different exporters).",
           "examples": [
-            "NewProcessName"
+            "NewProcessName",
+            [
+              "Provider_Name",
+              "SourceName"
+            ]
           ],
-          "minLength": 1,
-          "type": "string"
+          "oneOf": [
+            {
+              "minLength": 1,
+              "type": "string"
+            },
+            {
+              "items": {
+                "minLength": 1,
+                "type": "string"
+              },
+              "minItems": 1,
+              "type": "array",
+              "uniqueItems": true
+            }
+          ]
         },
-        "description": "Rule field name to event field name. Names are compared as written (Sigma field names are case-sensitive); a dotted event field name addresses a nested object.",
+        "description": "Rule field name to event field name, or to a list of event field names meaning \"whichever of them the event has\" (the rule's test passes when it passes on any of them). Names are compared as written (Sigma field names are case-sensitive); a dotted event field name addresses a nested object.",
         "examples": [
           {
             "Image": "NewProcessName",
             "ParentImage": "ParentProcessName"
+          },
+          {
+            "Provider_Name": [
+              "Provider_Name",
+              "SourceName"
+            ]
           }
         ],
         "propertyNames": {
@@ -3887,7 +3910,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "description": "Field renames applied to every rule that uses this pipeline, whatever its logsource: rule field name to event field name. A variant's own `fieldMap` wins over this one.",
             "examples": [
               {
-                "ComputerName": "Computer"
+                "Provider_Name": [
+                  "Provider_Name",
+                  "SourceName"
+                ]
               }
             ]
           },

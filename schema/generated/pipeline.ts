@@ -65,9 +65,9 @@ export interface Labels {
  */
 export interface FieldMap {
   /**
-   * Name of the field in the event that holds what the rule calls by the key.
+   * Name of the event field that holds what the rule calls by the key, or several alternative names (for events written by different exporters).
    */
-  [k: string]: string | undefined;
+  [k: string]: string | string[] | undefined;
 }
 /**
  * One Sigma logsource and the kinds of events that belong to it.
@@ -124,19 +124,19 @@ export interface Variant {
  */
 export interface FieldMap1 {
   /**
-   * Name of the field in the event that holds what the rule calls by the key.
+   * Name of the event field that holds what the rule calls by the key, or several alternative names (for events written by different exporters).
    */
-  [k: string]: string | undefined;
+  [k: string]: string | string[] | undefined;
 }
 /**
- * Rule field name to event field name. Names are compared as written (Sigma field names are case-sensitive); a dotted event field name addresses a nested object.
+ * Rule field name to event field name, or to a list of event field names meaning "whichever of them the event has" (the rule's test passes when it passes on any of them). Names are compared as written (Sigma field names are case-sensitive); a dotted event field name addresses a nested object.
  *
  * This interface was referenced by `Pipeline`'s JSON-Schema
  * via the `definition` "fieldMap".
  */
 export interface FieldMap2 {
   /**
-   * Name of the field in the event that holds what the rule calls by the key.
+   * Name of the event field that holds what the rule calls by the key, or several alternative names (for events written by different exporters).
    */
-  [k: string]: string | undefined;
+  [k: string]: string | string[] | undefined;
 }
