@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { checkCommand } from './commands/check.js';
+import { evalCommand } from './commands/eval.js';
 import { keygenCommand } from './commands/keygen.js';
 import { trustInitCommand, trustRotateCommand } from './commands/trust-init.js';
 import { signCommand } from './commands/sign.js';
@@ -7,4 +8,4 @@ import { verifyCommand } from './commands/verify.js';
 import { secretOpenCommand, secretSealCommand } from './commands/secret-seal.js';
 
 /** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand];
