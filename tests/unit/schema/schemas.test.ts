@@ -224,3 +224,23 @@ describe('example repositories', () => {
     });
   }
 });
+
+describe('docs/policy-kinds.md', () => {
+  it('every YAML example under a kind heading validates against its schema', () => {
+    const text = readFileSync(path.join(REPO_ROOT, 'docs/policy-kinds.md'), 'utf8');
+    // The block before the first `##` shows the bare document shape with an empty spec.
+    const body = text.slice(text.indexOf('\n## '));
+    const blocks = [...body.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const offenders: string[] = [];
+    const kinds = new Set<string>();
+    for (const block of blocks) {
+      const value = parseAllDocuments(block)[0]?.toJS() as Record<string, unknown>;
+      const kind = 'apiVersion' in value ? String(value.kind) : 'sigma';
+      kinds.add(kind);
+      const errors = errorsOf(kind, value);
+      if (errors.length > 0) offenders.push(`${kind}: ${errors.join(', ')}`);
+    }
+    expect(offenders).toEqual([]);
+    expect(KIND_NAMES.filter((k) => k !== 'Pipeline' && !kinds.has(k))).toEqual([]);
+  });
+});
