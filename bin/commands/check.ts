@@ -71,6 +71,7 @@ export const checkCommand: Command = {
       diagnostics: result.report.diagnostics,
       omitted: result.report.omitted,
       sources: result.sources,
+      redact: result.report.diagnostics.filter((d) => d.code === 'VG4006').map((d) => d.span),
       displayPath: (file) => (rel === '' ? file : file === '' ? rel : `${rel}/${file}`),
     };
     const out = io.stdout;

@@ -12,6 +12,8 @@ export interface RenderInput {
   readonly sources: ReadonlyMap<string, Source>;
   /** How a source path is shown (e.g. prefixed with the directory given on the command line). */
   readonly displayPath?: (file: string) => string;
+  /** Spans whose text is never printed (plaintext secrets): code frames show `*` instead. */
+  readonly redact?: readonly Span[];
 }
 
 /** A span as 1-based line and UTF-16 column, end exclusive (SARIF's convention). */

@@ -1,5 +1,6 @@
 import type { Severity } from '../../compiler/diagnostics/diagnostic.js';
-import { lineCount, lineText, type Source } from '../../compiler/source.js';
+import { lineCount, lineStarts, lineText, type Source } from '../../compiler/source.js';
+import type { Span } from '../../compiler/span.js';
 import { locateAll, shownPath, type Located, type Region, type RenderInput } from './locate.js';
 
 /** Options of the pretty renderer. */
@@ -23,14 +24,16 @@ const STYLES = { error: '1;31', warning: '1;33', info: '1;36', bold: '1', gutter
  */
 export function renderPretty(input: RenderInput, options: PrettyOptions = {}): string {
   const paint: Paint = options.color ? (style, text) => `\u001b[${STYLES[style]}m${text}\u001b[0m` : (_style, text) => text;
-  const blocks = locateAll(input).map((d) => frame(d, input, paint));
+  const hidden = input.redact ?? [];
+  const blocks = locateAll(input).map((d) => frame(d, input, paint, hidden));
   for (const [file, n] of input.omitted ?? []) {
     blocks.push(`${paint('info', 'note')}: ${n} more diagnostic${n === 1 ? '' : 's'} in ${clean(shownPath(file, input))} not shown`);
   }
   return blocks.map((b) => b + '\n').join('\n');
 }
 
-function frame(d: Located, input: RenderInput, paint: Paint): string {
+function frame(d: Located, input: RenderInput, paint: Paint, hidden: readonly Span[]): string {
+  const text = (src: Source, line: number) => redacted(src, line, hidden);
   const lines: string[] = [];
   const source = input.sources.get(d.region.source);
   lines.push(`${paint(d.severity, `${d.severity}[${d.code}]`)}${paint('bold', `: ${clean(d.message)}`)}`);
@@ -44,10 +47,10 @@ function frame(d: Located, input: RenderInput, paint: Paint): string {
     lines.push(bar);
     const count = lineCount(source);
     const last = lineText(source, count) === '' ? count - 1 : count;
-    if (d.region.line > 1) lines.push(codeLine(source, d.region.line - 1, width, paint));
-    lines.push(codeLine(source, d.region.line, width, paint));
-    lines.push(marker(source, d.region, '^', d.label, width, paint, d.severity));
-    if (d.region.line + 1 <= last) lines.push(codeLine(source, d.region.line + 1, width, paint));
+    if (d.region.line > 1) lines.push(codeLine(text(source, d.region.line - 1), d.region.line - 1, width, paint));
+    lines.push(codeLine(text(source, d.region.line), d.region.line, width, paint));
+    lines.push(marker(text(source, d.region.line), d.region, '^', d.label, width, paint, d.severity));
+    if (d.region.line + 1 <= last) lines.push(codeLine(text(source, d.region.line + 1), d.region.line + 1, width, paint));
   }
   for (const r of d.related) {
     const rs = input.sources.get(r.source);
@@ -55,8 +58,8 @@ function frame(d: Located, input: RenderInput, paint: Paint): string {
     lines.push(`${pad}${paint('gutter', ':::')} ${clean(r.file)}:${r.line}:${r.column}`);
     if (rs !== undefined && rs.text.length > 0) {
       lines.push(bar);
-      lines.push(codeLine(rs, r.line, width, paint));
-      lines.push(marker(rs, r, '-', r.message, width, paint, 'secondary'));
+      lines.push(codeLine(text(rs, r.line), r.line, width, paint));
+      lines.push(marker(text(rs, r.line), r, '-', r.message, width, paint, 'secondary'));
     } else {
       lines.push(`${pad} ${paint('gutter', '=')} ${clean(r.message)}`);
     }
@@ -69,17 +72,16 @@ function frame(d: Located, input: RenderInput, paint: Paint): string {
 }
 
 /** One numbered source line, tabs expanded and long lines cut. */
-function codeLine(source: Source, line: number, width: number, paint: Paint): string {
-  const { text } = view(source, line, 1);
+function codeLine(raw: string, line: number, width: number, paint: Paint): string {
+  const { text } = view(raw, 1);
   const gutter = paint('gutter', `${String(line).padStart(width)} |`);
   return text === '' ? gutter : `${gutter} ${text}`;
 }
 
 /** The underline for a region on its first line, with an optional label after it. */
-function marker(source: Source, region: Region, char: '^' | '-', label: string | undefined, width: number, paint: Paint, style: Severity | 'secondary'): string {
-  const raw = lineText(source, region.line);
+function marker(raw: string, region: Region, char: '^' | '-', label: string | undefined, width: number, paint: Paint, style: Severity | 'secondary'): string {
   const endCol = region.endLine === region.line ? region.endColumn : raw.length + 1;
-  const { caret, length } = view(source, region.line, region.column, Math.max(endCol, region.column + 1));
+  const { caret, length } = view(raw, region.column, Math.max(endCol, region.column + 1));
   const underline = char.repeat(Math.max(1, length)) + (label === undefined ? '' : ` ${clean(label)}`);
   return `${paint('gutter', `${' '.repeat(width)} |`)} ${' '.repeat(caret)}${paint(style, underline)}`;
 }
@@ -88,8 +90,7 @@ function marker(source: Source, region: Region, char: '^' | '-', label: string |
  * A line as displayed: control characters replaced, tabs expanded, cut to MAX_WIDTH around
  * `column`. Returns the display offset and length of the columns [column, endColumn).
  */
-function view(source: Source, line: number, column: number, endColumn = column + 1): { text: string; caret: number; length: number } {
-  const raw = lineText(source, line);
+function view(raw: string, column: number, endColumn = column + 1): { text: string; caret: number; length: number } {
   const before = expand(clean(raw.slice(0, Math.max(0, column - 1))));
   const inside = expand(clean(raw.slice(Math.max(0, column - 1), Math.max(column - 1, endColumn - 1))));
   let text = expand(clean(raw));
@@ -104,6 +105,20 @@ function view(source: Source, line: number, column: number, endColumn = column +
     length = Math.min(length, MAX_WIDTH - (caret - head.length));
   }
   return { text, caret, length };
+}
+
+/** A source line with every redacted span on it replaced by `*`. */
+function redacted(source: Source, line: number, hidden: readonly Span[]): string {
+  const raw = lineText(source, line);
+  const start = lineStarts(source)[line - 1] ?? 0;
+  let out = raw;
+  for (const h of hidden) {
+    if (h.file !== source.path || h.end <= start || h.start >= start + raw.length) continue;
+    const a = Math.max(0, h.start - start);
+    const b = Math.min(raw.length, h.end - start);
+    out = out.slice(0, a) + '*'.repeat(b - a) + out.slice(b);
+  }
+  return out;
 }
 
 function expand(text: string): string {
