@@ -97,7 +97,10 @@ export const evalCommand: Command = {
     if (values.events === undefined) throw new UsageError('--events is required');
     if (values.pipeline !== undefined) {
       const p = loadPipeline(values.pipeline.includes('/') ? path.resolve(io.cwd, values.pipeline) : values.pipeline);
-      if (p instanceof Error) throw new UsageError(`cannot load pipeline \`${values.pipeline}\`: ${p.message}`);
+      if (p instanceof Error) {
+        writeLine(io.stderr, `error[VG6017]: cannot load pipeline \`${values.pipeline}\`: ${p.message}`);
+        return EXIT.failed;
+      }
     }
     const pipelineArg = values.pipeline?.includes('/') ? path.resolve(io.cwd, values.pipeline) : values.pipeline;
     const reporter = new DiagnosticList();

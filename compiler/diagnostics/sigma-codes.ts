@@ -68,10 +68,10 @@ export const SIGMA_CODES = {
   },
   VG6011: {
     slug: 'sigma-all-single-value',
-    severity: 'warning',
+    severity: 'error',
     title: 'The `all` modifier is used with a single value',
-    message: '`all` has no effect on a single value',
-    hint: 'the specification disallows `all` on single values; remove it or split the selection',
+    message: '`all` needs a list of two or more values',
+    hint: 'the specification disallows `all` on single values; remove it or use a new selection',
   },
   VG6012: {
     slug: 'sigma-unresolved-placeholder',

@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { closest } from 'fastest-levenshtein';
 import type { Expr, Test } from '../../runtime/engine/ir.js';
 import { compileRegex } from '../../runtime/engine/regex.js';
-import { parseWildcard, escapeWildcard } from '../../runtime/engine/wildcard.js';
+import { parseWildcard, escapeWildcard, type WildPiece } from '../../runtime/engine/wildcard.js';
 import type { Source } from '../source.js';
 import type { Reporter } from '../reporter.js';
 import { diag } from '../diagnostics/diagnostic.js';
@@ -25,7 +25,11 @@ export interface LowerContext {
 
 /** A wildcard string → the cheapest test that means the same. */
 export function patternTest(pattern: string, cased: boolean): Test {
-  const pieces = parseWildcard(pattern);
+  return piecesTest(parseWildcard(pattern), cased);
+}
+
+/** Parsed wildcard pieces → the cheapest test that means the same. */
+export function piecesTest(pieces: readonly WildPiece[], cased: boolean): Test {
   const fold = (s: string) => (cased ? s : s.toLowerCase());
   const flag = cased ? { cased: true as const } : {};
   const star = (p: unknown) => typeof p !== 'string' && (p as { wild: string }).wild === '*';
@@ -33,7 +37,19 @@ export function patternTest(pattern: string, cased: boolean): Test {
   if (pieces.length === 3 && star(pieces[0]) && typeof pieces[1] === 'string' && star(pieces[2])) return { t: 'str', m: 'contains', v: fold(pieces[1]), ...flag };
   if (pieces.length === 2 && typeof pieces[0] === 'string' && star(pieces[1])) return { t: 'str', m: 'startswith', v: fold(pieces[0]), ...flag };
   if (pieces.length === 2 && star(pieces[0]) && typeof pieces[1] === 'string') return { t: 'str', m: 'endswith', v: fold(pieces[1]), ...flag };
-  return { t: 'glob', v: fold(pattern), ...flag };
+  const text = pieces.map((p) => (typeof p === 'string' ? escapeWildcard(p) : p.wild)).join('');
+  return { t: 'glob', v: fold(text), ...flag };
+}
+
+/** Joins adjacent literal pieces so `piecesTest` recognises the simple shapes. */
+function mergeLiterals(pieces: readonly WildPiece[]): WildPiece[] {
+  const out: WildPiece[] = [];
+  for (const p of pieces) {
+    const last = out[out.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') out[out.length - 1] = last + p;
+    else if (p !== '') out.push(p);
+  }
+  return out;
 }
 
 function literalOf(pattern: string): string | undefined {
@@ -140,18 +156,19 @@ function lowerValue(item: ValueItem, chain: ModifierChain, ctx: LowerContext, ke
     return [{ t: 'fieldref', f: v, m: chain.mode ?? 'eq', ...(chain.cased ? { cased: true as const } : {}) }];
   }
   if (typeof v === 'number' && !chain.mode && chain.transforms.length === 0) return [{ t: 'num', op: 'eq', v }];
-  if (typeof v === 'boolean' && chain.transforms.length > 0) return bad(ctx, item, what, 'a string', typeName(v));
+  if (typeof v !== 'string' && chain.transforms.length > 0) return bad(ctx, item, `\`${chain.transforms[0]}\``, 'a string', typeName(v));
   const text = typeof v === 'string' ? v : item.text ?? String(v);
   const pieces = transform(text, chain, ctx, item);
   if (pieces === undefined) return undefined;
   if (pieces === 'never') return [{ t: 'never' }];
   const tests: Test[] = [];
   for (const p of pieces) {
-    let pattern = p.kind === 'text' ? p.text : escapeWildcard(bytesAsText(p.bytes));
-    if (chain.mode === 'contains') pattern = `*${pattern}*`;
-    else if (chain.mode === 'startswith') pattern = `${pattern}*`;
-    else if (chain.mode === 'endswith') pattern = `*${pattern}`;
-    tests.push(patternTest(pattern, chain.cased));
+    // The mode adds wildcards as pieces, not characters, so a value ending in `\\` keeps its backslash.
+    const pieces: WildPiece[] = p.kind === 'text' ? parseWildcard(p.text) : [bytesAsText(p.bytes)];
+    const star: WildPiece = { wild: '*' };
+    if (chain.mode === 'contains' || chain.mode === 'endswith') pieces.unshift(star);
+    if (chain.mode === 'contains' || chain.mode === 'startswith') pieces.push(star);
+    tests.push(piecesTest(mergeLiterals(pieces), chain.cased));
   }
   return tests;
 }

@@ -49,6 +49,10 @@ function fromEvtx(event: unknown, name: string): unknown {
     if (name in data) return data[name];
     const listed = fromDataList(data['Data'], name);
     if (listed !== undefined) return listed;
+    // Some providers (Defender) name EventData fields with spaces (`Threat Name`); rules write `ThreatName`.
+    for (const key in data) {
+      if (key.includes(' ') && key.replace(/ /g, '') === name) return data[key];
+    }
   }
   const system = ev['System'];
   if (isObj(system)) {
