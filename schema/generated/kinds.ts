@@ -982,6 +982,92 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
     "title": "AuditCheck",
     "type": "object"
   },
+  "https://vigil.dev/schema/v1/bundle.schema.json": {
+    "$id": "https://vigil.dev/schema/v1/bundle.schema.json",
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "additionalProperties": false,
+    "description": "The top level of one host group's bundle, as published under targets/groups/<group>/bundle.json in RFC 8785 canonical JSON. An agent refuses, whole, any bundle whose IR version or features it does not fully understand. The detection part of `content` is defined by detection-ir.schema.json.",
+    "examples": [
+      {
+        "content": {
+          "rules": []
+        },
+        "features": [],
+        "group": "g1",
+        "irVersion": 1
+      }
+    ],
+    "properties": {
+      "content": {
+        "additionalProperties": true,
+        "description": "The compiled configuration: detection IR, scores, chains, anomalies, audit checks, services, actions, sealed credentials and self-test vectors (see detection-ir.schema.json).",
+        "examples": [
+          {
+            "rules": []
+          }
+        ],
+        "type": "object"
+      },
+      "features": {
+        "description": "Every optional feature the content uses, so an agent can refuse a bundle it cannot run in full before loading any of it.",
+        "examples": [
+          [],
+          [
+            "sigma.correlation",
+            "threat-score"
+          ]
+        ],
+        "items": {
+          "description": "A feature name: lower case, dot-separated.",
+          "examples": [
+            "sigma.correlation"
+          ],
+          "pattern": "^[a-z][a-z0-9.-]*$",
+          "type": "string"
+        },
+        "type": "array",
+        "uniqueItems": true
+      },
+      "group": {
+        "description": "The host group this bundle is for; it must equal the group in the bundle's path and signed target metadata (mix-and-match protection).",
+        "examples": [
+          "domain-controllers"
+        ],
+        "not": {
+          "pattern": "\\.\\."
+        },
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        "type": "string"
+      },
+      "irVersion": {
+        "description": "Version of the intermediate representation in `content`; raised on any change an older agent could misread.",
+        "examples": [
+          1
+        ],
+        "minimum": 1,
+        "type": "integer"
+      },
+      "ring": {
+        "description": "The rollout ring the group belongs to, when a Rollout assigns one.",
+        "examples": [
+          "canary"
+        ],
+        "not": {
+          "pattern": "\\.\\."
+        },
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        "type": "string"
+      }
+    },
+    "required": [
+      "irVersion",
+      "features",
+      "group",
+      "content"
+    ],
+    "title": "Bundle",
+    "type": "object"
+  },
   "https://vigil.dev/schema/v1/chain.schema.json": {
     "$defs": {
       "step": {
@@ -5744,6 +5830,380 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
       "spec"
     ],
     "title": "ThreatScore",
+    "type": "object"
+  },
+  "https://vigil.dev/schema/v1/trust.schema.json": {
+    "$defs": {
+      "keyid": {
+        "description": "SHA-256 of the canonical JSON of the key object {keytype, keyval, scheme}.",
+        "examples": [
+          "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+        ],
+        "pattern": "^[0-9a-f]{64}$",
+        "type": "string"
+      },
+      "role": {
+        "additionalProperties": false,
+        "description": "The keys allowed to sign a role and how many distinct ones must.",
+        "examples": [
+          {
+            "keyids": [
+              "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+            ],
+            "threshold": 1
+          }
+        ],
+        "properties": {
+          "keyids": {
+            "description": "Keyids of the role's keys, sorted.",
+            "examples": [
+              [
+                "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+              ]
+            ],
+            "items": {
+              "$ref": "#/$defs/keyid"
+            },
+            "minItems": 1,
+            "type": "array",
+            "uniqueItems": true
+          },
+          "threshold": {
+            "description": "Distinct valid signatures required; a key counts once.",
+            "examples": [
+              1,
+              2
+            ],
+            "minimum": 1,
+            "type": "integer"
+          }
+        },
+        "required": [
+          "keyids",
+          "threshold"
+        ],
+        "type": "object"
+      }
+    },
+    "$id": "https://vigil.dev/schema/v1/trust.schema.json",
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "additionalProperties": false,
+    "description": "The trust root an agent pins: TUF root metadata (https://theupdateframework.github.io/specification/latest/#file-formats-root) as written by `vigil trust init` and `vigil trust rotate`, in RFC 8785 canonical JSON. Signatures are Ed25519 over the canonical JSON of `signed`.",
+    "properties": {
+      "signatures": {
+        "description": "Ed25519 signatures over the canonical JSON of `signed`, sorted by keyid.",
+        "examples": [
+          [
+            {
+              "keyid": "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a",
+              "sig": "93e1fcf83603659f233555829b7a8276d431d7e37327cd450f42020ac5e19c7ced9caf0142b06caa573114f0d4eac743a95c406c30f6e9b92a9b4f3b381e660f"
+            }
+          ]
+        ],
+        "items": {
+          "additionalProperties": false,
+          "description": "One signature.",
+          "examples": [
+            {
+              "keyid": "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a",
+              "sig": "93e1fcf83603659f233555829b7a8276d431d7e37327cd450f42020ac5e19c7ced9caf0142b06caa573114f0d4eac743a95c406c30f6e9b92a9b4f3b381e660f"
+            }
+          ],
+          "properties": {
+            "keyid": {
+              "$ref": "#/$defs/keyid",
+              "description": "The signing key.",
+              "examples": [
+                "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+              ]
+            },
+            "sig": {
+              "description": "The Ed25519 signature, hex.",
+              "examples": [
+                "93e1fcf83603659f233555829b7a8276d431d7e37327cd450f42020ac5e19c7ced9caf0142b06caa573114f0d4eac743a95c406c30f6e9b92a9b4f3b381e660f"
+              ],
+              "pattern": "^[0-9a-f]{128}$",
+              "type": "string"
+            }
+          },
+          "required": [
+            "keyid",
+            "sig"
+          ],
+          "type": "object"
+        },
+        "type": "array"
+      },
+      "signed": {
+        "additionalProperties": false,
+        "description": "The signed root: keys and roles of the repository.",
+        "examples": [
+          {
+            "_type": "root",
+            "consistent_snapshot": false,
+            "expires": "2027-01-01T00:00:00Z",
+            "keys": {
+              "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a": {
+                "keytype": "ed25519",
+                "keyval": {
+                  "public": "3a003197ab9c3b1fe988ef3205e36f05a2f661e0f92d415a0d798ca3d02f48f4"
+                },
+                "scheme": "ed25519"
+              }
+            },
+            "roles": {
+              "root": {
+                "keyids": [
+                  "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                ],
+                "threshold": 1
+              },
+              "snapshot": {
+                "keyids": [
+                  "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                ],
+                "threshold": 1
+              },
+              "targets": {
+                "keyids": [
+                  "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                ],
+                "threshold": 1
+              },
+              "timestamp": {
+                "keyids": [
+                  "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                ],
+                "threshold": 1
+              }
+            },
+            "spec_version": "1.0.31",
+            "version": 1
+          }
+        ],
+        "properties": {
+          "_type": {
+            "const": "root",
+            "description": "Always `root`.",
+            "examples": [
+              "root"
+            ]
+          },
+          "consistent_snapshot": {
+            "description": "Always false for Vigil repositories: metadata files are not version-prefixed.",
+            "examples": [
+              false
+            ],
+            "type": "boolean"
+          },
+          "expires": {
+            "description": "Expiry (UTC); agents refuse updates under an expired root.",
+            "examples": [
+              "2027-01-01T00:00:00Z"
+            ],
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+            "type": "string"
+          },
+          "keys": {
+            "additionalProperties": {
+              "additionalProperties": false,
+              "description": "An Ed25519 public key.",
+              "examples": [
+                {
+                  "keytype": "ed25519",
+                  "keyval": {
+                    "public": "3a003197ab9c3b1fe988ef3205e36f05a2f661e0f92d415a0d798ca3d02f48f4"
+                  },
+                  "scheme": "ed25519"
+                }
+              ],
+              "properties": {
+                "keytype": {
+                  "const": "ed25519",
+                  "description": "Key type.",
+                  "examples": [
+                    "ed25519"
+                  ]
+                },
+                "keyval": {
+                  "additionalProperties": false,
+                  "description": "The key value.",
+                  "examples": [
+                    {
+                      "public": "3a003197ab9c3b1fe988ef3205e36f05a2f661e0f92d415a0d798ca3d02f48f4"
+                    }
+                  ],
+                  "properties": {
+                    "public": {
+                      "description": "The 32-byte public key, hex.",
+                      "examples": [
+                        "3a003197ab9c3b1fe988ef3205e36f05a2f661e0f92d415a0d798ca3d02f48f4"
+                      ],
+                      "pattern": "^[0-9a-f]{64}$",
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "public"
+                  ],
+                  "type": "object"
+                },
+                "scheme": {
+                  "const": "ed25519",
+                  "description": "Signature scheme.",
+                  "examples": [
+                    "ed25519"
+                  ]
+                }
+              },
+              "required": [
+                "keytype",
+                "scheme",
+                "keyval"
+              ],
+              "type": "object"
+            },
+            "description": "Every key of every role, by keyid.",
+            "examples": [
+              {
+                "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a": {
+                  "keytype": "ed25519",
+                  "keyval": {
+                    "public": "3a003197ab9c3b1fe988ef3205e36f05a2f661e0f92d415a0d798ca3d02f48f4"
+                  },
+                  "scheme": "ed25519"
+                }
+              }
+            ],
+            "propertyNames": {
+              "pattern": "^[0-9a-f]{64}$"
+            },
+            "type": "object"
+          },
+          "roles": {
+            "additionalProperties": false,
+            "description": "The four top-level roles.",
+            "examples": [
+              {
+                "root": {
+                  "keyids": [
+                    "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                  ],
+                  "threshold": 1
+                },
+                "snapshot": {
+                  "keyids": [
+                    "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                  ],
+                  "threshold": 1
+                },
+                "targets": {
+                  "keyids": [
+                    "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                  ],
+                  "threshold": 1
+                },
+                "timestamp": {
+                  "keyids": [
+                    "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                  ],
+                  "threshold": 1
+                }
+              }
+            ],
+            "properties": {
+              "root": {
+                "$ref": "#/$defs/role",
+                "description": "Signs root metadata (offline keys).",
+                "examples": [
+                  {
+                    "keyids": [
+                      "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                    ],
+                    "threshold": 1
+                  }
+                ]
+              },
+              "snapshot": {
+                "$ref": "#/$defs/role",
+                "description": "Signs snapshot.json (online key, CI).",
+                "examples": [
+                  {
+                    "keyids": [
+                      "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                    ],
+                    "threshold": 1
+                  }
+                ]
+              },
+              "targets": {
+                "$ref": "#/$defs/role",
+                "description": "Signs targets.json: bundles and provenance (CI plus, with threshold 2, a release approver).",
+                "examples": [
+                  {
+                    "keyids": [
+                      "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                    ],
+                    "threshold": 1
+                  }
+                ]
+              },
+              "timestamp": {
+                "$ref": "#/$defs/role",
+                "description": "Signs timestamp.json (online key, CI; refreshed by `vigil sign --refresh-timestamp`).",
+                "examples": [
+                  {
+                    "keyids": [
+                      "269ce1e4e47828a28b8dabfe84e352d744d9e953bf7944bf43b88c533f2ef43a"
+                    ],
+                    "threshold": 1
+                  }
+                ]
+              }
+            },
+            "required": [
+              "root",
+              "targets",
+              "snapshot",
+              "timestamp"
+            ],
+            "type": "object"
+          },
+          "spec_version": {
+            "description": "TUF specification version.",
+            "examples": [
+              "1.0.31"
+            ],
+            "pattern": "^1\\.[0-9]+(\\.[0-9]+)?$",
+            "type": "string"
+          },
+          "version": {
+            "description": "Root version; a rotation writes version N+1 signed by the keys of N and N+1.",
+            "examples": [
+              1,
+              2
+            ],
+            "minimum": 1,
+            "type": "integer"
+          }
+        },
+        "required": [
+          "_type",
+          "spec_version",
+          "version",
+          "expires",
+          "consistent_snapshot",
+          "keys",
+          "roles"
+        ],
+        "type": "object"
+      }
+    },
+    "required": [
+      "signatures",
+      "signed"
+    ],
+    "title": "TrustRoot",
     "type": "object"
   }
 };
