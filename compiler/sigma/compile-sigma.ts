@@ -7,8 +7,8 @@ import { diag } from '../diagnostics/diagnostic.js';
 import type { Attribution, DetectionRule, Expr, FilterRule, Rule, Variant } from '../../runtime/engine/ir.js';
 import { compileDetection } from './compile-detection.js';
 import { compileCorrelation, type RuleHeader } from './compile-correlation.js';
-import { loadPipeline, variantsFor, type Pipeline } from './pipelines.js';
-import { mapFields, necessaryAtoms, normalizeAtoms, simplify } from './lower-variants.js';
+import { loadPipeline, variantsFor, type Pipeline, type PipelineVariant } from './pipelines.js';
+import { mapFields, necessaryAtoms, normalizeAtoms, requiredEventIds, simplify } from './lower-variants.js';
 import { jsOf, pairOf, rootMap } from './yaml-nodes.js';
 
 /**
@@ -112,18 +112,25 @@ function logsourceOf(root: YAMLMap): Record<string, string> {
 /** Lowers one expression into the variants the pipeline gives the logsource. */
 export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, string>>, pipeline: Pipeline | undefined): Variant[] {
   const scoped = variantsFor(pipeline, logsource);
-  const list = scoped.length > 0 ? scoped : [{ fieldMap: {} }];
-  return list.map((pv) => {
+  const list: readonly PipelineVariant[] = scoped.length > 0 ? scoped : [{ fieldMap: {} }];
+  const out: Variant[] = [];
+  for (const pv of list) {
     const map = { ...(pipeline?.fieldMap ?? {}), ...pv.fieldMap };
     const condition = simplify(mapFields(expr, map));
     const atoms = necessaryAtoms(condition);
-    return {
-      ...('channels' in pv && pv.channels ? { channels: pv.channels } : {}),
-      ...('eventIds' in pv && pv.eventIds ? { eventIds: pv.eventIds } : {}),
+    const required = requiredEventIds(condition);
+    let eventIds = pv.eventIds ? [...pv.eventIds] : undefined;
+    if (required !== null) eventIds = (eventIds ? eventIds.filter((id) => required.includes(id)) : [...new Set(required)]).sort((a, b) => a - b);
+    // A variant whose event ids and the rule's cannot meet never matches: leave it out.
+    if (eventIds && eventIds.length === 0) continue;
+    out.push({
+      ...(pv.channels ? { channels: pv.channels } : {}),
+      ...(eventIds ? { eventIds } : {}),
       condition,
       ...(atoms && atoms.length > 0 ? { prefilter: normalizeAtoms(atoms) } : {}),
-    };
-  });
+    });
+  }
+  return out.length > 0 ? out : [{ condition: { op: 'const', value: false } }];
 }
 
 function resolvePipeline(source: Source, options: SigmaOptions, reporter: Reporter): Pipeline | undefined | false {

@@ -152,3 +152,47 @@ export function normalizeAtoms(atoms: readonly PrefilterAtom[]): PrefilterAtom[]
   for (const a of atoms) seen.set(`${a.field}\u0000${a.needle}`, a);
   return [...seen.values()].sort((a, b) => (a.field === b.field ? (a.needle < b.needle ? -1 : a.needle > b.needle ? 1 : 0) : a.field < b.field ? -1 : 1));
 }
+
+function idsOfTests(tests: readonly Test[]): number[] | null {
+  const out: number[] = [];
+  for (const t of tests) {
+    if (t.t === 'num' && t.op === 'eq' && Number.isInteger(t.v)) out.push(t.v);
+    else if (t.t === 'str' && t.m === 'eq' && /^\d{1,9}$/.test(t.v)) out.push(Number(t.v));
+    else if (t.t !== 'never') return null;
+  }
+  return out;
+}
+
+/**
+ * Event ids the expression can only be true for (from `EventID: ...` selections), or null.
+ * Most Security and Sysmon-service rules select their event ids in the detection rather than
+ * the logsource; lifting them into the variant lets the index skip every other event id.
+ */
+export function requiredEventIds(expr: Expr): number[] | null {
+  switch (expr.op) {
+    case 'field':
+      return expr.field === 'EventID' && !expr.all ? idsOfTests(expr.tests) : null;
+    case 'and': {
+      let acc: number[] | null = null;
+      for (const a of expr.args) {
+        const ids = requiredEventIds(a);
+        if (ids === null) continue;
+        acc = acc === null ? ids : acc.filter((x) => ids.includes(x));
+      }
+      return acc;
+    }
+    case 'or': {
+      const out = new Set<number>();
+      for (const a of expr.args) {
+        const ids = requiredEventIds(a);
+        if (ids === null) return null;
+        for (const x of ids) out.add(x);
+      }
+      return [...out];
+    }
+    case 'const':
+      return expr.value ? null : [];
+    default:
+      return null;
+  }
+}

@@ -165,7 +165,30 @@ function fieldMatcher(fields: FieldTable, field: string, tests: readonly Test[],
   };
 }
 
+/** Calls `visit` on every scalar string form in the event until it returns true; allocates nothing for strings. */
+function someScalar(v: unknown, visit: (s: string) => boolean, depth: number): boolean {
+  if (typeof v === 'string') return visit(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return visit(String(v));
+  if (depth > 32 || typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (someScalar(x, visit, depth + 1)) return true;
+    return false;
+  }
+  for (const k in v) if (someScalar((v as Record<string, unknown>)[k], visit, depth + 1)) return true;
+  return false;
+}
+
+const escapeRe = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+
 function keywordMatcher(fields: FieldTable, tests: readonly Test[], all: boolean): Matcher {
+  // Case-insensitive literal keywords: one alternation of escaped literals with the `i` flag.
+  // It has no quantifiers, so it cannot backtrack catastrophically, and it spares lowercasing
+  // every value of every event.
+  if (!all && tests.length > 0 && tests.every((t) => t.t === 'str' && t.m === 'contains' && !t.cased)) {
+    const re = new RegExp(tests.map((t) => escapeRe((t as { v: string }).v)).join('|'), 'i');
+    const visit = (s: string) => re.test(s);
+    return (view) => someScalar(view.event, visit, 0);
+  }
   const scalars = tests.map((t) => scalarTest(fields, t));
   const anyValue = (t: ScalarTest, view: EventView): boolean => {
     const { strs, lows } = view.keywords();
