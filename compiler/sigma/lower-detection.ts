@@ -66,21 +66,38 @@ function typeName(v: unknown): string {
   return v === null ? 'null' : typeof v === 'string' ? `the string \`${v}\`` : `the ${typeof v} \`${String(v)}\``;
 }
 
+/** Replaces `%name%` placeholders by each of their values (cartesian product); `\\%` is a literal percent sign. */
 function expandPlaceholders(text: string, ctx: LowerContext, at: ValueItem): string[] | undefined {
   let out = [''];
-  let last = 0;
-  const re = /%([A-Za-z0-9_.-]+)%/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const values = ctx.placeholders[m[1]!];
+  let lit = '';
+  const flush = () => {
+    out = out.map((prefix) => prefix + lit);
+    lit = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && text[i + 1] === '%') {
+      lit += '%';
+      i++;
+      continue;
+    }
+    const close = c === '%' ? text.indexOf('%', i + 1) : -1;
+    const name = close > i + 1 ? text.slice(i + 1, close) : '';
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+      lit += c;
+      continue;
+    }
+    const values = ctx.placeholders[name];
     if (!values || values.length === 0) {
-      ctx.reporter.report(diag('VG6012', at.span, { name: m[1]! }));
+      ctx.reporter.report(diag('VG6012', at.span, { name }));
       return undefined;
     }
-    const before = text.slice(last, m.index);
-    out = out.flatMap((prefix) => values.map((v) => prefix + before + escapeWildcard(v)));
-    last = m.index + m[0].length;
+    flush();
+    out = out.flatMap((prefix) => values.map((v) => prefix + escapeWildcard(v)));
+    i = close;
   }
-  return out.map((prefix) => prefix + text.slice(last));
+  flush();
+  return out;
 }
 
 /** Runs the encoding/expansion steps over a string value; undefined when a step cannot apply. */
