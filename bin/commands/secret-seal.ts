@@ -43,7 +43,14 @@ The secret is never printed, logged or echoed in errors. Open or rotate it with 
 Example:
   printf %s "$AZURE_SECRET" | vigil secret seal --to keys/agent-dc01.pub --to keys/agent-dc02.pub --out sealed.age`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { to: { type: 'string', multiple: true }, in: { type: 'string' }, out: { type: 'string' } }, false);
+    let parsed;
+    try {
+      parsed = parseCommandArgs(argv, { to: { type: 'string', multiple: true }, in: { type: 'string' }, out: { type: 'string' } });
+    } catch {
+      // parseArgs quotes the offending argument, which may be a mistyped secret: never echo it.
+      throw new UsageError('invalid arguments; options are --to, --in and --out');
+    }
+    const { values, positionals } = parsed;
     if (positionals.length > 0) throw new UsageError('the secret is read from stdin or --in, never from arguments');
     const to = listOption(values.to);
     if (to.length === 0) throw new UsageError('--to RECIPIENT is required');
