@@ -47,10 +47,10 @@ function frame(d: Located, input: RenderInput, paint: Paint, hidden: readonly Sp
     lines.push(bar);
     const count = lineCount(source);
     const last = lineText(source, count) === '' ? count - 1 : count;
-    if (d.region.line > 1) lines.push(codeLine(text(source, d.region.line - 1), d.region.line - 1, width, paint));
-    lines.push(codeLine(text(source, d.region.line), d.region.line, width, paint));
+    if (d.region.line > 1) lines.push(codeLine(text(source, d.region.line - 1), d.region.line - 1, width, paint, d.region.column));
+    lines.push(codeLine(text(source, d.region.line), d.region.line, width, paint, d.region.column));
     lines.push(marker(text(source, d.region.line), d.region, '^', d.label, width, paint, d.severity));
-    if (d.region.line + 1 <= last) lines.push(codeLine(text(source, d.region.line + 1), d.region.line + 1, width, paint));
+    if (d.region.line + 1 <= last) lines.push(codeLine(text(source, d.region.line + 1), d.region.line + 1, width, paint, d.region.column));
   }
   for (const r of d.related) {
     const rs = input.sources.get(r.source);
@@ -58,7 +58,7 @@ function frame(d: Located, input: RenderInput, paint: Paint, hidden: readonly Sp
     lines.push(`${pad}${paint('gutter', ':::')} ${clean(r.file)}:${r.line}:${r.column}`);
     if (rs !== undefined && rs.text.length > 0) {
       lines.push(bar);
-      lines.push(codeLine(text(rs, r.line), r.line, width, paint));
+      lines.push(codeLine(text(rs, r.line), r.line, width, paint, r.column));
       lines.push(marker(text(rs, r.line), r, '-', r.message, width, paint, 'secondary'));
     } else {
       lines.push(`${pad} ${paint('gutter', '=')} ${clean(r.message)}`);
@@ -71,9 +71,9 @@ function frame(d: Located, input: RenderInput, paint: Paint, hidden: readonly Sp
   return lines.join('\n');
 }
 
-/** One numbered source line, tabs expanded and long lines cut. */
-function codeLine(raw: string, line: number, width: number, paint: Paint): string {
-  const { text } = view(raw, 1);
+/** One numbered source line, tabs expanded and long lines cut around the focus column. */
+function codeLine(raw: string, line: number, width: number, paint: Paint, focus: number): string {
+  const { text } = view(raw, focus);
   const gutter = paint('gutter', `${String(line).padStart(width)} |`);
   return text === '' ? gutter : `${gutter} ${text}`;
 }
