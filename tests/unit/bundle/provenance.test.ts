@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes } from '../../../runtime/bundle/canonical.js';
+import { generateSigningKey } from '../../../runtime/bundle/keys.js';
+import { envelopeBytes, pae, PAYLOAD_TYPE, provenanceStatement, signEnvelope, subjectDigest, verifyEnvelope } from '../../../runtime/bundle/provenance.js';
+import { provenance } from './repo-fixture.js';
+
+describe('DSSE provenance', () => {
+  it('encodes PAE as the DSSE specification defines it', () => {
+    expect(pae('http://example.com/HelloWorld', new TextEncoder().encode('hello world')).toString()).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+  });
+
+  const statement = provenanceStatement({ name: 'groups/g1/bundle.json', sha256: 'a'.repeat(64) }, provenance(new Date('2026-01-01T00:00:00Z')), 'g1', 'canary');
+  const { key } = generateSigningKey();
+  const bytes = envelopeBytes(signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, [key]));
+
+  it('verifies offline with the trusted key and returns the statement', () => {
+    const check = verifyEnvelope(bytes, [key]);
+    expect(check.ok).toBe(true);
+    if (!check.ok) return;
+    expect(subjectDigest(check.statement, 'groups/g1/bundle.json')).toBe('a'.repeat(64));
+    expect(check.statement).toMatchObject({ predicate: { group: 'g1', ring: 'canary', source: { commit: '1'.repeat(40) }, inputs: [{ path: 'policies/a.yaml' }] } });
+  });
+
+  it('refuses an unknown key and a changed payload', () => {
+    expect(verifyEnvelope(bytes, [generateSigningKey().key]).ok).toBe(false);
+    const env = JSON.parse(Buffer.from(bytes).toString()) as { payload: string };
+    const tampered = { ...env, payload: Buffer.from(Buffer.from(env.payload, 'base64').toString().replace('g1', 'g2')).toString('base64') };
+    expect(verifyEnvelope(canonicalBytes(tampered), [key]).ok).toBe(false);
+    expect(verifyEnvelope(new TextEncoder().encode('nope'), [key]).ok).toBe(false);
+  });
+
+  it('is deterministic', () => {
+    expect(envelopeBytes(signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, [key]))).toEqual(bytes);
+  });
+});
