@@ -6,24 +6,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { REPO_ROOT } from '../../helpers/cli.js';
 import { CORPUS, SIGMAHQ, assertCorpus, corpusTest, parseConcatenatedJson, sigmaRuleFiles } from '../../conformance/corpus.js';
+import { PIPELINES_DIR, inEntry, readPipeline, selectEntry, type PipelineFile } from '../../conformance/windows-pipeline.js';
 
-interface Variant {
-  channel: string | string[];
-  eventIds?: number[];
-  fieldMap?: Record<string, string>;
-}
-interface Entry {
-  logsource: Record<string, string>;
-  variants: Variant[];
-}
-interface Pipeline {
-  metadata: { name: string };
-  spec: { fieldMap?: Record<string, string>; logsources: Entry[] };
-}
-
-const PIPELINES_DIR = path.join(REPO_ROOT, 'policies/pipelines');
 const pipelineFiles = fs.readdirSync(PIPELINES_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
-const windows = parse(fs.readFileSync(path.join(PIPELINES_DIR, 'windows.yml'), 'utf8')) as Pipeline;
+const windows = readPipeline('windows');
 
 /** Windows logsources with no event log channel: they stay unconstrained on purpose. */
 const UNMAPPED = new Set(['category=file_access', 'category=file_rename', '']);
@@ -34,28 +20,6 @@ function loadValidator(): ReturnType<Ajv2020['compile']> {
   addFormats(ajv);
   ajv.addSchema(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'schema/common.schema.json'), 'utf8')) as object);
   return ajv.compile(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'schema/pipeline.schema.json'), 'utf8')) as object);
-}
-
-/** The entry a rule's logsource selects: every key of the entry equals the rule's, most keys wins. */
-function selectEntry(pipeline: Pipeline, logsource: Record<string, unknown>): Entry | undefined {
-  let best: Entry | undefined;
-  for (const entry of pipeline.spec.logsources) {
-    const keys = Object.keys(entry.logsource);
-    const fits = keys.every((k) => String(logsource[k] ?? '').toLowerCase() === entry.logsource[k]!.toLowerCase());
-    if (fits && (!best || keys.length > Object.keys(best.logsource).length)) best = entry;
-  }
-  return best;
-}
-
-/** Whether an event (flat or EVTX layout) belongs to one of the entry's variants. */
-function inEntry(entry: Entry, event: Record<string, any>): boolean {
-  const channel = String(event.Channel ?? event.Event?.System?.Channel ?? '').toLowerCase();
-  let id = event.EventID ?? event.Event?.System?.EventID;
-  if (id && typeof id === 'object') id = id['#text'];
-  return entry.variants.some((v) => {
-    const channels = (Array.isArray(v.channel) ? v.channel : [v.channel]).map((c) => c.toLowerCase());
-    return channels.includes(channel) && (!v.eventIds || v.eventIds.includes(Number(id)));
-  });
 }
 
 function logsourceKey(ls: Record<string, unknown>): string {
@@ -80,7 +44,7 @@ describe('policies/pipelines', () => {
 
   test('each pipeline is named after its file', () => {
     for (const file of pipelineFiles) {
-      const doc = parse(fs.readFileSync(path.join(PIPELINES_DIR, file), 'utf8')) as Pipeline;
+      const doc = parse(fs.readFileSync(path.join(PIPELINES_DIR, file), 'utf8')) as PipelineFile;
       expect(doc.metadata.name, file).toBe(file.replace(/\.ya?ml$/, ''));
     }
   });
