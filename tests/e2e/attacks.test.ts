@@ -1,7 +1,7 @@
-import { cp, readFile, writeFile, appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Metadata, MetadataKind, TargetFile, type Targets } from '@tufjs/models';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../runtime/bundle/canonical.js';
 import type { SigningKey } from '../../runtime/bundle/keys.js';
 import { listFiles, readRepositoryState } from '../../runtime/bundle/repo-files.js';
@@ -57,6 +57,8 @@ let dir: string;
 let ci: { key: SigningKey; file: string };
 let trustFile: string;
 let pristine: string;
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   dir = await tempDir('vigil-attacks-');

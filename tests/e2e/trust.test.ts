@@ -1,6 +1,6 @@
-import { cp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSigningKey } from '../../runtime/bundle/keys.js';
 import { parseRoot } from '../../runtime/bundle/metadata.js';
 import { listFiles, readRepositoryState } from '../../runtime/bundle/repo-files.js';
@@ -20,6 +20,8 @@ function vigil(...args: string[]) {
 async function signingKey(name: string) {
   return parseSigningKey(await readFile(path.join(dir, `${name}.key`), 'utf8'));
 }
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   dir = await tempDir('vigil-trust-');
