@@ -2147,6 +2147,889 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
     "title": "Dashboard",
     "type": "object"
   },
+  "https://vigil.dev/schema/v1/detection-ir.schema.json": {
+    "$defs": {
+      "attribution": {
+        "additionalProperties": false,
+        "description": "Rule attribution kept for alerts (Detection Rule License).",
+        "properties": {
+          "author": {
+            "description": "The rule's author(s).",
+            "type": "string"
+          },
+          "license": {
+            "description": "The rule's license, when given.",
+            "type": "string"
+          },
+          "references": {
+            "description": "Links to the rule's sources.",
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "source": {
+            "description": "Repository-relative path of the rule file.",
+            "type": "string"
+          }
+        },
+        "type": "object"
+      },
+      "cidrTest": {
+        "additionalProperties": false,
+        "description": "An IPv4 or IPv6 network the value must be in.",
+        "properties": {
+          "t": {
+            "const": "cidr",
+            "description": "Test kind."
+          },
+          "v": {
+            "description": "The network in CIDR notation.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "t",
+          "v"
+        ],
+        "type": "object"
+      },
+      "correlationRule": {
+        "additionalProperties": false,
+        "description": "A compiled Sigma correlation rule.",
+        "properties": {
+          "aliases": {
+            "additionalProperties": {
+              "additionalProperties": {
+                "type": "string"
+              },
+              "type": "object"
+            },
+            "description": "alias -> (rule id or name -> event field).",
+            "type": "object"
+          },
+          "attribution": {
+            "$ref": "#/$defs/attribution",
+            "description": "Attribution."
+          },
+          "condition": {
+            "additionalProperties": false,
+            "description": "Thresholds, combined with AND.",
+            "properties": {
+              "eq": {
+                "description": "`eq` bound.",
+                "type": "number"
+              },
+              "field": {
+                "description": "Field counted or aggregated.",
+                "type": "string"
+              },
+              "gt": {
+                "description": "`gt` bound.",
+                "type": "number"
+              },
+              "gte": {
+                "description": "`gte` bound.",
+                "type": "number"
+              },
+              "lt": {
+                "description": "`lt` bound.",
+                "type": "number"
+              },
+              "lte": {
+                "description": "`lte` bound.",
+                "type": "number"
+              },
+              "neq": {
+                "description": "`neq` bound.",
+                "type": "number"
+              },
+              "percentile": {
+                "description": "Percentile for value_percentile (default 50).",
+                "type": "number"
+              }
+            },
+            "type": "object"
+          },
+          "correlation": {
+            "description": "Correlation type.",
+            "enum": [
+              "event_count",
+              "value_count",
+              "temporal",
+              "temporal_ordered",
+              "value_sum",
+              "value_avg",
+              "value_percentile"
+            ]
+          },
+          "generate": {
+            "description": "Whether referenced rules also report their own matches.",
+            "type": "boolean"
+          },
+          "groupBy": {
+            "description": "Fields (or aliases) the events are grouped by.",
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "id": {
+            "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
+            "type": "string"
+          },
+          "level": {
+            "description": "Severity level.",
+            "type": "string"
+          },
+          "name": {
+            "description": "The Sigma `name`, used for references.",
+            "type": "string"
+          },
+          "ruleCondition": {
+            "$ref": "#/$defs/ruleExpr",
+            "description": "Temporal condition over referenced rules."
+          },
+          "rules": {
+            "description": "Referenced rules by id or name.",
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "status": {
+            "description": "Rule maturity.",
+            "type": "string"
+          },
+          "tags": {
+            "description": "Sigma tags.",
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "timespanMs": {
+            "description": "Window length in milliseconds.",
+            "type": "number"
+          },
+          "title": {
+            "description": "The rule title.",
+            "type": "string"
+          },
+          "type": {
+            "const": "correlation",
+            "description": "Rule type."
+          }
+        },
+        "required": [
+          "type",
+          "id",
+          "title",
+          "attribution",
+          "correlation",
+          "rules",
+          "groupBy",
+          "timespanMs",
+          "generate"
+        ],
+        "type": "object"
+      },
+      "dateTest": {
+        "additionalProperties": false,
+        "description": "Compares a part of a date value (UTC).",
+        "properties": {
+          "op": {
+            "description": "The comparison.",
+            "enum": [
+              "eq",
+              "gt",
+              "gte",
+              "lt",
+              "lte"
+            ]
+          },
+          "part": {
+            "description": "The date part extracted.",
+            "enum": [
+              "minute",
+              "hour",
+              "day",
+              "week",
+              "month",
+              "year"
+            ]
+          },
+          "t": {
+            "const": "date",
+            "description": "Test kind."
+          },
+          "v": {
+            "description": "The number compared with.",
+            "type": "number"
+          }
+        },
+        "required": [
+          "t",
+          "part",
+          "op",
+          "v"
+        ],
+        "type": "object"
+      },
+      "detectionRule": {
+        "additionalProperties": false,
+        "description": "A compiled Sigma detection rule.",
+        "properties": {
+          "attribution": {
+            "$ref": "#/$defs/attribution",
+            "description": "Attribution."
+          },
+          "id": {
+            "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
+            "type": "string"
+          },
+          "level": {
+            "description": "Severity level.",
+            "type": "string"
+          },
+          "logsource": {
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "The Sigma logsource as written.",
+            "type": "object"
+          },
+          "name": {
+            "description": "The Sigma `name`, used for references.",
+            "type": "string"
+          },
+          "status": {
+            "description": "Rule maturity.",
+            "type": "string"
+          },
+          "tags": {
+            "description": "Sigma tags.",
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "title": {
+            "description": "The rule title.",
+            "type": "string"
+          },
+          "type": {
+            "const": "detection",
+            "description": "Rule type."
+          },
+          "variants": {
+            "description": "The rule matches when any in-scope variant does.",
+            "items": {
+              "$ref": "#/$defs/variant"
+            },
+            "type": "array"
+          }
+        },
+        "required": [
+          "type",
+          "id",
+          "title",
+          "logsource",
+          "attribution",
+          "variants"
+        ],
+        "type": "object"
+      },
+      "expr": {
+        "description": "A boolean expression over one event.",
+        "oneOf": [
+          {
+            "additionalProperties": false,
+            "description": "All arguments are true.",
+            "properties": {
+              "args": {
+                "description": "Operands.",
+                "items": {
+                  "$ref": "#/$defs/expr"
+                },
+                "type": "array"
+              },
+              "op": {
+                "const": "and",
+                "description": "Operator."
+              }
+            },
+            "required": [
+              "op",
+              "args"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "Some argument is true.",
+            "properties": {
+              "args": {
+                "description": "Operands.",
+                "items": {
+                  "$ref": "#/$defs/expr"
+                },
+                "type": "array"
+              },
+              "op": {
+                "const": "or",
+                "description": "Operator."
+              }
+            },
+            "required": [
+              "op",
+              "args"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "The argument is false.",
+            "properties": {
+              "arg": {
+                "$ref": "#/$defs/expr",
+                "description": "Operand."
+              },
+              "op": {
+                "const": "not",
+                "description": "Operator."
+              }
+            },
+            "required": [
+              "op",
+              "arg"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "A constant.",
+            "properties": {
+              "op": {
+                "const": "const",
+                "description": "Operator."
+              },
+              "value": {
+                "description": "The constant.",
+                "type": "boolean"
+              }
+            },
+            "required": [
+              "op",
+              "value"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "A field matches any of its tests (all of them when `all`).",
+            "properties": {
+              "all": {
+                "const": true,
+                "description": "Every test must hold (`|all`)."
+              },
+              "field": {
+                "description": "Event field, dotted for nested objects.",
+                "type": "string"
+              },
+              "op": {
+                "const": "field",
+                "description": "Operator."
+              },
+              "tests": {
+                "description": "Value tests.",
+                "items": {
+                  "$ref": "#/$defs/test"
+                },
+                "type": "array"
+              }
+            },
+            "required": [
+              "op",
+              "field",
+              "tests"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "Some scalar anywhere in the event matches any (or all) tests.",
+            "properties": {
+              "all": {
+                "const": true,
+                "description": "Every test must hold somewhere."
+              },
+              "op": {
+                "const": "keyword",
+                "description": "Operator."
+              },
+              "tests": {
+                "description": "Value tests.",
+                "items": {
+                  "$ref": "#/$defs/test"
+                },
+                "type": "array"
+              }
+            },
+            "required": [
+              "op",
+              "tests"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "A field is present (even if null) or absent.",
+            "properties": {
+              "field": {
+                "description": "Event field.",
+                "type": "string"
+              },
+              "op": {
+                "const": "exists",
+                "description": "Operator."
+              },
+              "value": {
+                "description": "True: must be present; false: must be absent.",
+                "type": "boolean"
+              }
+            },
+            "required": [
+              "op",
+              "field",
+              "value"
+            ],
+            "type": "object"
+          }
+        ]
+      },
+      "fieldRefTest": {
+        "additionalProperties": false,
+        "description": "Compares the value with another field of the same event (`|fieldref`).",
+        "properties": {
+          "cased": {
+            "const": true,
+            "description": "Case-sensitive comparison."
+          },
+          "f": {
+            "description": "The other field (dotted path).",
+            "type": "string"
+          },
+          "m": {
+            "description": "How the other field's value must occur.",
+            "enum": [
+              "eq",
+              "contains",
+              "startswith",
+              "endswith"
+            ]
+          },
+          "t": {
+            "const": "fieldref",
+            "description": "Test kind."
+          }
+        },
+        "required": [
+          "t",
+          "f",
+          "m"
+        ],
+        "type": "object"
+      },
+      "filterRule": {
+        "additionalProperties": false,
+        "description": "A compiled Sigma filter.",
+        "properties": {
+          "id": {
+            "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
+            "type": "string"
+          },
+          "logsource": {
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "The Sigma logsource as written.",
+            "type": "object"
+          },
+          "name": {
+            "description": "The Sigma `name`, used for references.",
+            "type": "string"
+          },
+          "rules": {
+            "description": "Rule ids or names the filter applies to, or `any`.",
+            "oneOf": [
+              {
+                "const": "any"
+              },
+              {
+                "description": "A list of strings.",
+                "items": {
+                  "type": "string"
+                },
+                "type": "array"
+              }
+            ]
+          },
+          "title": {
+            "description": "The rule title.",
+            "type": "string"
+          },
+          "type": {
+            "const": "filter",
+            "description": "Rule type."
+          },
+          "variants": {
+            "description": "The filter condition per scope.",
+            "items": {
+              "$ref": "#/$defs/variant"
+            },
+            "type": "array"
+          }
+        },
+        "required": [
+          "type",
+          "id",
+          "title",
+          "rules",
+          "logsource",
+          "variants"
+        ],
+        "type": "object"
+      },
+      "globTest": {
+        "additionalProperties": false,
+        "description": "A Sigma wildcard pattern (`*`, `?`, backslash escapes) matched against the whole value.",
+        "properties": {
+          "cased": {
+            "const": true,
+            "description": "Case-sensitive comparison."
+          },
+          "t": {
+            "const": "glob",
+            "description": "Test kind."
+          },
+          "v": {
+            "description": "The pattern, lowercased unless `cased`.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "t",
+          "v"
+        ],
+        "type": "object"
+      },
+      "neverTest": {
+        "additionalProperties": false,
+        "description": "Never matches (an `|expand` placeholder without values).",
+        "properties": {
+          "t": {
+            "const": "never",
+            "description": "Test kind."
+          }
+        },
+        "required": [
+          "t"
+        ],
+        "type": "object"
+      },
+      "nullTest": {
+        "additionalProperties": false,
+        "description": "Matches a missing field or a JSON null.",
+        "properties": {
+          "t": {
+            "const": "null",
+            "description": "Test kind."
+          }
+        },
+        "required": [
+          "t"
+        ],
+        "type": "object"
+      },
+      "numTest": {
+        "additionalProperties": false,
+        "description": "A numeric comparison; strings holding numbers compare as numbers.",
+        "properties": {
+          "op": {
+            "description": "The comparison.",
+            "enum": [
+              "eq",
+              "gt",
+              "gte",
+              "lt",
+              "lte"
+            ]
+          },
+          "t": {
+            "const": "num",
+            "description": "Test kind."
+          },
+          "v": {
+            "description": "The number compared with.",
+            "type": "number"
+          }
+        },
+        "required": [
+          "t",
+          "op",
+          "v"
+        ],
+        "type": "object"
+      },
+      "regexTest": {
+        "additionalProperties": false,
+        "description": "A regular expression (RE2 syntax, run in linear time), unanchored.",
+        "properties": {
+          "flags": {
+            "description": "Subset of `ims`: case-insensitive, multi-line, dot matches newline.",
+            "pattern": "^i?m?s?$",
+            "type": "string"
+          },
+          "t": {
+            "const": "re",
+            "description": "Test kind."
+          },
+          "v": {
+            "description": "The pattern.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "t",
+          "v",
+          "flags"
+        ],
+        "type": "object"
+      },
+      "rule": {
+        "description": "Any compiled Sigma document.",
+        "oneOf": [
+          {
+            "$ref": "#/$defs/detectionRule"
+          },
+          {
+            "$ref": "#/$defs/correlationRule"
+          },
+          {
+            "$ref": "#/$defs/filterRule"
+          }
+        ]
+      },
+      "ruleExpr": {
+        "description": "An expression over referenced rules.",
+        "oneOf": [
+          {
+            "additionalProperties": false,
+            "description": "Boolean combination.",
+            "properties": {
+              "args": {
+                "description": "Operands.",
+                "items": {
+                  "$ref": "#/$defs/ruleExpr"
+                },
+                "type": "array"
+              },
+              "op": {
+                "description": "Operator.",
+                "enum": [
+                  "and",
+                  "or"
+                ]
+              }
+            },
+            "required": [
+              "op",
+              "args"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "Negation.",
+            "properties": {
+              "arg": {
+                "$ref": "#/$defs/ruleExpr",
+                "description": "Operand."
+              },
+              "op": {
+                "const": "not",
+                "description": "Operator."
+              }
+            },
+            "required": [
+              "op",
+              "arg"
+            ],
+            "type": "object"
+          },
+          {
+            "additionalProperties": false,
+            "description": "A referenced rule occurred in the window.",
+            "properties": {
+              "op": {
+                "const": "rule",
+                "description": "Operator."
+              },
+              "ref": {
+                "description": "Rule id or name.",
+                "type": "string"
+              }
+            },
+            "required": [
+              "op",
+              "ref"
+            ],
+            "type": "object"
+          }
+        ]
+      },
+      "strTest": {
+        "additionalProperties": false,
+        "description": "A string comparison; `v` is lowercased unless `cased`.",
+        "properties": {
+          "cased": {
+            "const": true,
+            "description": "Case-sensitive comparison (`|cased`)."
+          },
+          "m": {
+            "description": "Where the needle must be: the whole value, anywhere, at the start or at the end.",
+            "enum": [
+              "eq",
+              "contains",
+              "startswith",
+              "endswith"
+            ]
+          },
+          "t": {
+            "const": "str",
+            "description": "Test kind."
+          },
+          "v": {
+            "description": "The needle.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "t",
+          "m",
+          "v"
+        ],
+        "type": "object"
+      },
+      "test": {
+        "description": "A value test.",
+        "oneOf": [
+          {
+            "$ref": "#/$defs/strTest"
+          },
+          {
+            "$ref": "#/$defs/globTest"
+          },
+          {
+            "$ref": "#/$defs/regexTest"
+          },
+          {
+            "$ref": "#/$defs/cidrTest"
+          },
+          {
+            "$ref": "#/$defs/numTest"
+          },
+          {
+            "$ref": "#/$defs/nullTest"
+          },
+          {
+            "$ref": "#/$defs/fieldRefTest"
+          },
+          {
+            "$ref": "#/$defs/dateTest"
+          },
+          {
+            "$ref": "#/$defs/neverTest"
+          }
+        ]
+      },
+      "variant": {
+        "additionalProperties": false,
+        "description": "One scope of a rule (channels and event ids) with its condition mapped to that scope's field names.",
+        "properties": {
+          "channels": {
+            "description": "Lowercased channel names; absent means any channel.",
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "condition": {
+            "$ref": "#/$defs/expr",
+            "description": "When the variant matches an event."
+          },
+          "eventIds": {
+            "description": "Event ids; absent means any.",
+            "items": {
+              "type": "integer"
+            },
+            "type": "array"
+          },
+          "prefilter": {
+            "description": "Literals at least one of which an event must contain for the variant to match.",
+            "items": {
+              "additionalProperties": false,
+              "description": "One necessary literal.",
+              "properties": {
+                "field": {
+                  "description": "Event field.",
+                  "type": "string"
+                },
+                "needle": {
+                  "description": "Lowercased literal.",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "field",
+                "needle"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          }
+        },
+        "required": [
+          "condition"
+        ],
+        "type": "object"
+      }
+    },
+    "$id": "https://vigil.dev/schema/v1/detection-ir.schema.json",
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "additionalProperties": false,
+    "description": "The detection IR: compiled Sigma detection, correlation and filter rules as plain JSON data. Bundles carry it; the agent's engine builds matchers from it.",
+    "properties": {
+      "rules": {
+        "description": "Compiled rules, in evaluation order.",
+        "items": {
+          "$ref": "#/$defs/rule"
+        },
+        "type": "array"
+      },
+      "version": {
+        "const": 1,
+        "description": "IR version (1)."
+      }
+    },
+    "required": [
+      "version",
+      "rules"
+    ],
+    "title": "DetectionIr",
+    "type": "object"
+  },
   "https://vigil.dev/schema/v1/diagnostic.schema.json": {
     "$id": "https://vigil.dev/schema/v1/diagnostic.schema.json",
     "$schema": "https://json-schema.org/draft/2020-12/schema",
