@@ -34,8 +34,12 @@ interface ErrorGroup {
 function simplify(errors: readonly ErrorObject[]): ErrorGroup[] {
   const groups = new Map<string, { keyword: string; path: string[]; errors: ErrorObject[] }>();
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  // A value whose type matched one branch of a oneOf/anyOf but broke another rule there: the
+  // other branches' "must be <type>" errors are noise next to the real problem.
+  const typeOk = new Set(errors.filter((e) => !['type', 'if', 'anyOf', 'oneOf', 'required', 'additionalProperties'].includes(e.keyword)).map((e) => e.instancePath));
   for (const e of errors) {
     if (e.keyword === 'if') continue;
+    if (e.keyword === 'type' && typeOk.has(e.instancePath) && /\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
     if ((e.keyword === 'anyOf' || e.keyword === 'oneOf') && errors.some((o) => o !== e && o.keyword !== 'anyOf' && o.keyword !== 'oneOf' && o.keyword !== 'if' && o.instancePath.startsWith(e.instancePath))) continue;
     let groupKey: string;
     if (e.keyword === 'type') groupKey = `type|${e.instancePath}`;
