@@ -1,0 +1,120 @@
+/**
+ * Reads log timestamps: `iso8601`, `epoch` (seconds), `epoch-ms`, or a pattern built from
+ * `yyyy yy MM M dd d HH H mm ss SSS` and literal text (`yyyy/MM/dd HH:mm:ss`). Times written
+ * without an offset are read in the given IANA time zone (UTC by default).
+ */
+
+/** Turns timestamp text (or a number) into epoch milliseconds; NaN when it does not parse. */
+export type TimestampReader = (value: unknown) => number;
+
+interface Token {
+  readonly key: 'y' | 'yy' | 'M' | 'd' | 'H' | 'm' | 's' | 'S';
+  readonly digits: string;
+}
+
+const TOKENS: ReadonlyArray<readonly [string, Token]> = [
+  ['yyyy', { key: 'y', digits: '(\\d{4})' }],
+  ['yy', { key: 'yy', digits: '(\\d{2})' }],
+  ['MM', { key: 'M', digits: '(\\d{2})' }],
+  ['M', { key: 'M', digits: '(\\d{1,2})' }],
+  ['dd', { key: 'd', digits: '(\\d{2})' }],
+  ['d', { key: 'd', digits: '(\\d{1,2})' }],
+  ['HH', { key: 'H', digits: '(\\d{2})' }],
+  ['H', { key: 'H', digits: '(\\d{1,2})' }],
+  ['mm', { key: 'm', digits: '(\\d{2})' }],
+  ['ss', { key: 's', digits: '(\\d{2})' }],
+  ['SSS', { key: 'S', digits: '(\\d{1,9})' }],
+];
+
+/** A pattern that is not understood. */
+export class TimestampFormatError extends Error {}
+
+function compilePattern(pattern: string): { re: RegExp; keys: Token['key'][] } {
+  let src = '';
+  const keys: Token['key'][] = [];
+  let i = 0;
+  outer: while (i < pattern.length) {
+    for (const [text, token] of TOKENS) {
+      if (pattern.startsWith(text, i)) {
+        src += token.digits;
+        keys.push(token.key);
+        i += text.length;
+        continue outer;
+      }
+    }
+    const c = pattern[i]!;
+    if (/[A-Za-z]/.test(c)) throw new TimestampFormatError(`unknown letter \`${c}\` in time format \`${pattern}\``);
+    src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    i++;
+  }
+  // Optional trailing offset, so `... HH:mm:ssZ` or `+02:00` written by the sender wins over the zone.
+  return { re: new RegExp(`^\\s*${src}\\s*(Z|[+-]\\d{2}:?\\d{2})?\\s*$`), keys };
+}
+
+const offsetCache = new Map<string, Intl.DateTimeFormat>();
+
+/** Milliseconds the zone is ahead of UTC at the given UTC instant. */
+function zoneOffsetMs(zone: string, utcMs: number): number {
+  let fmt = offsetCache.get(zone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    offsetCache.set(zone, fmt);
+  }
+  const parts: Record<string, number> = {};
+  for (const p of fmt.formatToParts(new Date(utcMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** Converts a wall-clock time in `zone` to epoch milliseconds (two passes settle DST edges). */
+export function wallTimeToUtc(wallMs: number, zone: string): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return wallMs;
+  const first = wallMs - zoneOffsetMs(zone, wallMs);
+  return wallMs - zoneOffsetMs(zone, first);
+}
+
+function offsetMs(text: string): number {
+  if (text === 'Z') return 0;
+  const sign = text[0] === '-' ? -1 : 1;
+  const digits = text.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+}
+
+/** Builds a reader for one format and time zone. */
+export function timestampReader(format = 'iso8601', timezone = 'UTC'): TimestampReader {
+  // Validates the zone once, so a bad policy fails at load time and not per event.
+  if (timezone !== 'UTC') zoneOffsetMs(timezone, 0);
+  if (format === 'epoch' || format === 'epoch-ms') {
+    const scale = format === 'epoch' ? 1000 : 1;
+    return (v) => {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      return Number.isFinite(n) ? n * scale : NaN;
+    };
+  }
+  if (format === 'iso8601') {
+    return (v) => {
+      if (typeof v !== 'string' || v === '') return NaN;
+      const text = /^\d{4}-\d{2}-\d{2} \d/.test(v) ? v.replace(' ', 'T') : v;
+      if (/[zZ]|[+-]\d\d:?\d\d$/.test(text)) return Date.parse(text);
+      const wall = Date.parse(text + 'Z');
+      return Number.isNaN(wall) ? NaN : wallTimeToUtc(wall, timezone);
+    };
+  }
+  const { re, keys } = compilePattern(format);
+  return (v) => {
+    if (typeof v !== 'string') return NaN;
+    const m = re.exec(v);
+    if (!m) return NaN;
+    const f: Record<string, number> = { y: 1970, M: 1, d: 1, H: 0, m: 0, s: 0, S: 0 };
+    keys.forEach((k, i) => {
+      const text = m[i + 1]!;
+      if (k === 'yy') f.y = 2000 + Number(text);
+      else if (k === 'S') f.S = Number(text.slice(0, 3).padEnd(3, '0'));
+      else f[k] = Number(text);
+    });
+    if (f.M! < 1 || f.M! > 12 || f.d! < 1 || f.d! > 31 || f.H! > 23 || f.m! > 59 || f.s! > 60) return NaN;
+    const wall = Date.UTC(f.y!, f.M! - 1, f.d!, f.H!, f.m!, f.s!, f.S!);
+    const zone = m[keys.length + 1];
+    return zone ? wall - offsetMs(zone) : wallTimeToUtc(wall, timezone);
+  };
+}
