@@ -31,7 +31,7 @@ export const KINDS: Readonly<Record<KindName, KindInfo>> = {
   HostGroup: { kind: 'HostGroup', schemaId: "https://vigil.dev/schema/v1/host-group.schema.json", file: "host-group.schema.json", plural: "host-groups", description: "A group of hosts, selected by labels and/or listed by name, that receives one compiled bundle: its packages, services and log sources." },
   Host: { kind: 'Host', schemaId: "https://vigil.dev/schema/v1/host.schema.json", file: "host.schema.json", plural: "hosts", description: "One monitored machine: its host name, a friendly alias and its location. Host groups select hosts by the labels in `metadata.labels`." },
   Rollout: { kind: 'Rollout', schemaId: "https://vigil.dev/schema/v1/rollout.schema.json", file: "rollout.schema.json", plural: "rollouts", description: "Stages bundle changes through rings (canary first): each ring waits a soak time and must pass its health gates before the next ring gets the change." },
-  Pipeline: { kind: 'Pipeline', schemaId: "https://vigil.dev/schema/v1/pipeline.schema.json", file: "pipeline.schema.json", plural: "pipelines", description: "A Sigma logsource pipeline: says which events belong to each Sigma logsource (by channel, event id and optional field values) and how the field names rules use map to the field names of those events." }
+  Pipeline: { kind: 'Pipeline', schemaId: "https://vigil.dev/schema/v1/pipeline.schema.json", file: "pipeline.schema.json", plural: "pipelines", description: "A Sigma logsource pipeline: says which events belong to each Sigma logsource (by channel and event id) and how the field names rules use map to the field names of those events." }
 };
 /** Every kind name, sorted. */
 export const KIND_NAMES: readonly KindName[] = ['Action', 'Anomaly', 'AuditCheck', 'Chain', 'Credential', 'Dashboard', 'Filter', 'Host', 'HostGroup', 'LogFormat', 'LogSource', 'Package', 'Pipeline', 'Rollout', 'Service', 'ThreatScore'];
@@ -2155,14 +2155,25 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "author": {
             "description": "The rule's author(s).",
+            "examples": [
+              "Jane Doe"
+            ],
             "type": "string"
           },
           "license": {
             "description": "The rule's license, when given.",
+            "examples": [
+              "DRL-1.1"
+            ],
             "type": "string"
           },
           "references": {
             "description": "Links to the rule's sources.",
+            "examples": [
+              [
+                "https://example.org/whoami"
+              ]
+            ],
             "items": {
               "type": "string"
             },
@@ -2170,6 +2181,9 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "source": {
             "description": "Repository-relative path of the rule file.",
+            "examples": [
+              "rules/whoami.yml"
+            ],
             "type": "string"
           }
         },
@@ -2181,10 +2195,16 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "t": {
             "const": "cidr",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "cidr"
+            ]
           },
           "v": {
             "description": "The network in CIDR notation.",
+            "examples": [
+              "10.0.0.0/8"
+            ],
             "type": "string"
           }
         },
@@ -2206,46 +2226,93 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "type": "object"
             },
             "description": "alias -> (rule id or name -> event field).",
+            "examples": [
+              {
+                "ip": {
+                  "rule_a": "SourceIp",
+                  "rule_b": "DestinationIp"
+                }
+              }
+            ],
             "type": "object"
           },
           "attribution": {
             "$ref": "#/$defs/attribution",
-            "description": "Attribution."
+            "description": "Attribution.",
+            "examples": [
+              {
+                "author": "Jane Doe",
+                "license": "DRL-1.1",
+                "references": [
+                  "https://example.org/whoami"
+                ],
+                "source": "rules/whoami.yml"
+              }
+            ]
           },
           "condition": {
             "additionalProperties": false,
             "description": "Thresholds, combined with AND.",
+            "examples": [
+              {
+                "gte": 10
+              }
+            ],
             "properties": {
               "eq": {
                 "description": "`eq` bound.",
+                "examples": [
+                  10
+                ],
                 "type": "number"
               },
               "field": {
                 "description": "Field counted or aggregated.",
+                "examples": [
+                  "User"
+                ],
                 "type": "string"
               },
               "gt": {
                 "description": "`gt` bound.",
+                "examples": [
+                  10
+                ],
                 "type": "number"
               },
               "gte": {
                 "description": "`gte` bound.",
+                "examples": [
+                  10
+                ],
                 "type": "number"
               },
               "lt": {
                 "description": "`lt` bound.",
+                "examples": [
+                  10
+                ],
                 "type": "number"
               },
               "lte": {
                 "description": "`lte` bound.",
+                "examples": [
+                  10
+                ],
                 "type": "number"
               },
               "neq": {
                 "description": "`neq` bound.",
+                "examples": [
+                  10
+                ],
                 "type": "number"
               },
               "percentile": {
                 "description": "Percentile for value_percentile (default 50).",
+                "examples": [
+                  95
+                ],
                 "type": "number"
               }
             },
@@ -2261,14 +2328,25 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "value_sum",
               "value_avg",
               "value_percentile"
+            ],
+            "examples": [
+              "event_count"
             ]
           },
           "generate": {
             "description": "Whether referenced rules also report their own matches.",
+            "examples": [
+              false
+            ],
             "type": "boolean"
           },
           "groupBy": {
             "description": "Fields (or aliases) the events are grouped by.",
+            "examples": [
+              [
+                "Computer"
+              ]
+            ],
             "items": {
               "type": "string"
             },
@@ -2276,22 +2354,42 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "id": {
             "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
+            "examples": [
+              "5f2a0c1e-1d1b-4c50-9c8e-0a3e9f1d2b7c"
+            ],
             "type": "string"
           },
           "level": {
             "description": "Severity level.",
+            "examples": [
+              "medium"
+            ],
             "type": "string"
           },
           "name": {
             "description": "The Sigma `name`, used for references.",
+            "examples": [
+              "recon_whoami"
+            ],
             "type": "string"
           },
           "ruleCondition": {
             "$ref": "#/$defs/ruleExpr",
-            "description": "Temporal condition over referenced rules."
+            "description": "Temporal condition over referenced rules.",
+            "examples": [
+              {
+                "op": "rule",
+                "ref": "recon_whoami"
+              }
+            ]
           },
           "rules": {
             "description": "Referenced rules by id or name.",
+            "examples": [
+              [
+                "recon_whoami"
+              ]
+            ],
             "items": {
               "type": "string"
             },
@@ -2299,10 +2397,19 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "status": {
             "description": "Rule maturity.",
+            "examples": [
+              "stable"
+            ],
             "type": "string"
           },
           "tags": {
             "description": "Sigma tags.",
+            "examples": [
+              [
+                "attack.discovery",
+                "attack.t1033"
+              ]
+            ],
             "items": {
               "type": "string"
             },
@@ -2310,15 +2417,24 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "timespanMs": {
             "description": "Window length in milliseconds.",
+            "examples": [
+              300000
+            ],
             "type": "number"
           },
           "title": {
             "description": "The rule title.",
+            "examples": [
+              "Whoami Execution"
+            ],
             "type": "string"
           },
           "type": {
             "const": "correlation",
-            "description": "Rule type."
+            "description": "Rule type.",
+            "examples": [
+              "correlation"
+            ]
           }
         },
         "required": [
@@ -2346,6 +2462,9 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "gte",
               "lt",
               "lte"
+            ],
+            "examples": [
+              "eq"
             ]
           },
           "part": {
@@ -2357,14 +2476,23 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "week",
               "month",
               "year"
+            ],
+            "examples": [
+              "minute"
             ]
           },
           "t": {
             "const": "date",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "date"
+            ]
           },
           "v": {
             "description": "The number compared with.",
+            "examples": [
+              10
+            ],
             "type": "number"
           }
         },
@@ -2382,14 +2510,30 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "attribution": {
             "$ref": "#/$defs/attribution",
-            "description": "Attribution."
+            "description": "Attribution.",
+            "examples": [
+              {
+                "author": "Jane Doe",
+                "license": "DRL-1.1",
+                "references": [
+                  "https://example.org/whoami"
+                ],
+                "source": "rules/whoami.yml"
+              }
+            ]
           },
           "id": {
             "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
+            "examples": [
+              "5f2a0c1e-1d1b-4c50-9c8e-0a3e9f1d2b7c"
+            ],
             "type": "string"
           },
           "level": {
             "description": "Severity level.",
+            "examples": [
+              "medium"
+            ],
             "type": "string"
           },
           "logsource": {
@@ -2397,18 +2541,36 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "type": "string"
             },
             "description": "The Sigma logsource as written.",
+            "examples": [
+              {
+                "category": "process_creation",
+                "product": "windows"
+              }
+            ],
             "type": "object"
           },
           "name": {
             "description": "The Sigma `name`, used for references.",
+            "examples": [
+              "recon_whoami"
+            ],
             "type": "string"
           },
           "status": {
             "description": "Rule maturity.",
+            "examples": [
+              "stable"
+            ],
             "type": "string"
           },
           "tags": {
             "description": "Sigma tags.",
+            "examples": [
+              [
+                "attack.discovery",
+                "attack.t1033"
+              ]
+            ],
             "items": {
               "type": "string"
             },
@@ -2416,14 +2578,43 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "title": {
             "description": "The rule title.",
+            "examples": [
+              "Whoami Execution"
+            ],
             "type": "string"
           },
           "type": {
             "const": "detection",
-            "description": "Rule type."
+            "description": "Rule type.",
+            "examples": [
+              "detection"
+            ]
           },
           "variants": {
             "description": "The rule matches when any in-scope variant does.",
+            "examples": [
+              [
+                {
+                  "channels": [
+                    "security"
+                  ],
+                  "condition": {
+                    "field": "Image",
+                    "op": "field",
+                    "tests": [
+                      {
+                        "m": "endswith",
+                        "t": "str",
+                        "v": "\\whoami.exe"
+                      }
+                    ]
+                  },
+                  "eventIds": [
+                    4688
+                  ]
+                }
+              ]
+            ],
             "items": {
               "$ref": "#/$defs/variant"
             },
@@ -2449,6 +2640,21 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "args": {
                 "description": "Operands.",
+                "examples": [
+                  [
+                    {
+                      "field": "Image",
+                      "op": "field",
+                      "tests": [
+                        {
+                          "m": "endswith",
+                          "t": "str",
+                          "v": "\\whoami.exe"
+                        }
+                      ]
+                    }
+                  ]
+                ],
                 "items": {
                   "$ref": "#/$defs/expr"
                 },
@@ -2456,7 +2662,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               },
               "op": {
                 "const": "and",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "and"
+                ]
               }
             },
             "required": [
@@ -2471,6 +2680,21 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "args": {
                 "description": "Operands.",
+                "examples": [
+                  [
+                    {
+                      "field": "Image",
+                      "op": "field",
+                      "tests": [
+                        {
+                          "m": "endswith",
+                          "t": "str",
+                          "v": "\\whoami.exe"
+                        }
+                      ]
+                    }
+                  ]
+                ],
                 "items": {
                   "$ref": "#/$defs/expr"
                 },
@@ -2478,7 +2702,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               },
               "op": {
                 "const": "or",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "or"
+                ]
               }
             },
             "required": [
@@ -2493,11 +2720,27 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "arg": {
                 "$ref": "#/$defs/expr",
-                "description": "Operand."
+                "description": "Operand.",
+                "examples": [
+                  {
+                    "field": "Image",
+                    "op": "field",
+                    "tests": [
+                      {
+                        "m": "endswith",
+                        "t": "str",
+                        "v": "\\whoami.exe"
+                      }
+                    ]
+                  }
+                ]
               },
               "op": {
                 "const": "not",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "not"
+                ]
               }
             },
             "required": [
@@ -2512,10 +2755,16 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "op": {
                 "const": "const",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "const"
+                ]
               },
               "value": {
                 "description": "The constant.",
+                "examples": [
+                  true
+                ],
                 "type": "boolean"
               }
             },
@@ -2531,18 +2780,36 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "all": {
                 "const": true,
-                "description": "Every test must hold (`|all`)."
+                "description": "Every test must hold (`|all`).",
+                "examples": [
+                  true
+                ]
               },
               "field": {
                 "description": "Event field, dotted for nested objects.",
+                "examples": [
+                  "Image"
+                ],
                 "type": "string"
               },
               "op": {
                 "const": "field",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "field"
+                ]
               },
               "tests": {
                 "description": "Value tests.",
+                "examples": [
+                  [
+                    {
+                      "m": "contains",
+                      "t": "str",
+                      "v": "whoami"
+                    }
+                  ]
+                ],
                 "items": {
                   "$ref": "#/$defs/test"
                 },
@@ -2562,14 +2829,29 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "all": {
                 "const": true,
-                "description": "Every test must hold somewhere."
+                "description": "Every test must hold somewhere.",
+                "examples": [
+                  true
+                ]
               },
               "op": {
                 "const": "keyword",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "keyword"
+                ]
               },
               "tests": {
                 "description": "Value tests.",
+                "examples": [
+                  [
+                    {
+                      "m": "contains",
+                      "t": "str",
+                      "v": "whoami"
+                    }
+                  ]
+                ],
                 "items": {
                   "$ref": "#/$defs/test"
                 },
@@ -2588,14 +2870,23 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "field": {
                 "description": "Event field.",
+                "examples": [
+                  "Image"
+                ],
                 "type": "string"
               },
               "op": {
                 "const": "exists",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "exists"
+                ]
               },
               "value": {
                 "description": "True: must be present; false: must be absent.",
+                "examples": [
+                  true
+                ],
                 "type": "boolean"
               }
             },
@@ -2614,10 +2905,16 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "cased": {
             "const": true,
-            "description": "Case-sensitive comparison."
+            "description": "Case-sensitive comparison.",
+            "examples": [
+              true
+            ]
           },
           "f": {
             "description": "The other field (dotted path).",
+            "examples": [
+              "ParentImage"
+            ],
             "type": "string"
           },
           "m": {
@@ -2627,11 +2924,17 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "contains",
               "startswith",
               "endswith"
+            ],
+            "examples": [
+              "eq"
             ]
           },
           "t": {
             "const": "fieldref",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "fieldref"
+            ]
           }
         },
         "required": [
@@ -2647,6 +2950,9 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "id": {
             "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
+            "examples": [
+              "5f2a0c1e-1d1b-4c50-9c8e-0a3e9f1d2b7c"
+            ],
             "type": "string"
           },
           "logsource": {
@@ -2654,14 +2960,28 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "type": "string"
             },
             "description": "The Sigma logsource as written.",
+            "examples": [
+              {
+                "category": "process_creation",
+                "product": "windows"
+              }
+            ],
             "type": "object"
           },
           "name": {
             "description": "The Sigma `name`, used for references.",
+            "examples": [
+              "recon_whoami"
+            ],
             "type": "string"
           },
           "rules": {
             "description": "Rule ids or names the filter applies to, or `any`.",
+            "examples": [
+              [
+                "5f2a0c1e-1d1b-4c50-9c8e-0a3e9f1d2b7c"
+              ]
+            ],
             "oneOf": [
               {
                 "const": "any"
@@ -2677,14 +2997,43 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "title": {
             "description": "The rule title.",
+            "examples": [
+              "Whoami Execution"
+            ],
             "type": "string"
           },
           "type": {
             "const": "filter",
-            "description": "Rule type."
+            "description": "Rule type.",
+            "examples": [
+              "filter"
+            ]
           },
           "variants": {
             "description": "The filter condition per scope.",
+            "examples": [
+              [
+                {
+                  "channels": [
+                    "security"
+                  ],
+                  "condition": {
+                    "field": "Image",
+                    "op": "field",
+                    "tests": [
+                      {
+                        "m": "endswith",
+                        "t": "str",
+                        "v": "\\whoami.exe"
+                      }
+                    ]
+                  },
+                  "eventIds": [
+                    4688
+                  ]
+                }
+              ]
+            ],
             "items": {
               "$ref": "#/$defs/variant"
             },
@@ -2707,14 +3056,23 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "cased": {
             "const": true,
-            "description": "Case-sensitive comparison."
+            "description": "Case-sensitive comparison.",
+            "examples": [
+              true
+            ]
           },
           "t": {
             "const": "glob",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "glob"
+            ]
           },
           "v": {
             "description": "The pattern, lowercased unless `cased`.",
+            "examples": [
+              "*\\who?mi.exe"
+            ],
             "type": "string"
           }
         },
@@ -2730,7 +3088,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "t": {
             "const": "never",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "never"
+            ]
           }
         },
         "required": [
@@ -2744,7 +3105,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "t": {
             "const": "null",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "null"
+            ]
           }
         },
         "required": [
@@ -2764,14 +3128,23 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "gte",
               "lt",
               "lte"
+            ],
+            "examples": [
+              "eq"
             ]
           },
           "t": {
             "const": "num",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "num"
+            ]
           },
           "v": {
             "description": "The number compared with.",
+            "examples": [
+              10
+            ],
             "type": "number"
           }
         },
@@ -2788,15 +3161,24 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "flags": {
             "description": "Subset of `ims`: case-insensitive, multi-line, dot matches newline.",
+            "examples": [
+              "i"
+            ],
             "pattern": "^i?m?s?$",
             "type": "string"
           },
           "t": {
             "const": "re",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "re"
+            ]
           },
           "v": {
             "description": "The pattern.",
+            "examples": [
+              "who(ami)?\\.exe"
+            ],
             "type": "string"
           }
         },
@@ -2830,6 +3212,18 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "args": {
                 "description": "Operands.",
+                "examples": [
+                  [
+                    {
+                      "op": "rule",
+                      "ref": "recon_whoami"
+                    },
+                    {
+                      "op": "rule",
+                      "ref": "recon_net"
+                    }
+                  ]
+                ],
                 "items": {
                   "$ref": "#/$defs/ruleExpr"
                 },
@@ -2840,6 +3234,9 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
                 "enum": [
                   "and",
                   "or"
+                ],
+                "examples": [
+                  "and"
                 ]
               }
             },
@@ -2855,11 +3252,20 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "arg": {
                 "$ref": "#/$defs/ruleExpr",
-                "description": "Operand."
+                "description": "Operand.",
+                "examples": [
+                  {
+                    "op": "rule",
+                    "ref": "recon_whoami"
+                  }
+                ]
               },
               "op": {
                 "const": "not",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "not"
+                ]
               }
             },
             "required": [
@@ -2874,10 +3280,16 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
             "properties": {
               "op": {
                 "const": "rule",
-                "description": "Operator."
+                "description": "Operator.",
+                "examples": [
+                  "rule"
+                ]
               },
               "ref": {
                 "description": "Rule id or name.",
+                "examples": [
+                  "recon_whoami"
+                ],
                 "type": "string"
               }
             },
@@ -2895,7 +3307,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "cased": {
             "const": true,
-            "description": "Case-sensitive comparison (`|cased`)."
+            "description": "Case-sensitive comparison (`|cased`).",
+            "examples": [
+              true
+            ]
           },
           "m": {
             "description": "Where the needle must be: the whole value, anywhere, at the start or at the end.",
@@ -2904,14 +3319,23 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
               "contains",
               "startswith",
               "endswith"
+            ],
+            "examples": [
+              "eq"
             ]
           },
           "t": {
             "const": "str",
-            "description": "Test kind."
+            "description": "Test kind.",
+            "examples": [
+              "str"
+            ]
           },
           "v": {
             "description": "The needle.",
+            "examples": [
+              "whoami"
+            ],
             "type": "string"
           }
         },
@@ -2960,6 +3384,11 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "properties": {
           "channels": {
             "description": "Lowercased channel names; absent means any channel.",
+            "examples": [
+              [
+                "microsoft-windows-sysmon/operational"
+              ]
+            ],
             "items": {
               "type": "string"
             },
@@ -2967,10 +3396,28 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "condition": {
             "$ref": "#/$defs/expr",
-            "description": "When the variant matches an event."
+            "description": "When the variant matches an event.",
+            "examples": [
+              {
+                "field": "Image",
+                "op": "field",
+                "tests": [
+                  {
+                    "m": "endswith",
+                    "t": "str",
+                    "v": "\\whoami.exe"
+                  }
+                ]
+              }
+            ]
           },
           "eventIds": {
             "description": "Event ids; absent means any.",
+            "examples": [
+              [
+                1
+              ]
+            ],
             "items": {
               "type": "integer"
             },
@@ -2978,16 +3425,30 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           },
           "prefilter": {
             "description": "Literals at least one of which an event must contain for the variant to match.",
+            "examples": [
+              [
+                {
+                  "field": "Image",
+                  "needle": "\\whoami.exe"
+                }
+              ]
+            ],
             "items": {
               "additionalProperties": false,
               "description": "One necessary literal.",
               "properties": {
                 "field": {
                   "description": "Event field.",
+                  "examples": [
+                    "Image"
+                  ],
                   "type": "string"
                 },
                 "needle": {
                   "description": "Lowercased literal.",
+                  "examples": [
+                    "\\whoami.exe"
+                  ],
                   "type": "string"
                 }
               },
@@ -3013,6 +3474,9 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
     "properties": {
       "rules": {
         "description": "Compiled rules, in evaluation order.",
+        "examples": [
+          []
+        ],
         "items": {
           "$ref": "#/$defs/rule"
         },
@@ -3020,7 +3484,10 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
       },
       "version": {
         "const": 1,
-        "description": "IR version (1)."
+        "description": "IR version (1).",
+        "examples": [
+          1
+        ]
       }
     },
     "required": [
@@ -4776,7 +5243,7 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
     "$id": "https://vigil.dev/schema/v1/pipeline.schema.json",
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "additionalProperties": false,
-    "description": "A Sigma logsource pipeline: says which events belong to each Sigma logsource (by channel, event id and optional field values) and how the field names rules use map to the field names of those events.",
+    "description": "A Sigma logsource pipeline: says which events belong to each Sigma logsource (by channel and event id) and how the field names rules use map to the field names of those events.",
     "examples": [
       {
         "apiVersion": "vigil/v1",
