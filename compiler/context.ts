@@ -79,6 +79,16 @@ export class CompileContext implements Reporter {
     }
   }
 
+  /** Runs an asynchronous stage (load) and records how long it took. */
+  async timeAsync<T>(stage: StageName, run: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.timings[stage] = (this.timings[stage] ?? 0) + performance.now() - start;
+    }
+  }
+
   /** Reports progress of a long stage, if anyone listens. */
   progress(stage: StageName, done: number, total: number): void {
     this.options.onProgress?.(stage, done, total);

@@ -38,7 +38,7 @@ export type CompileResult = (
 export async function compile(input: Input, opts: CompileOptions = {}): Promise<CompileResult> {
   const ctx = new CompileContext(opts);
   const until = opts.until;
-  const sources = await load(input, ctx);                          if (ctx.fatal || !runsBefore('parse', until)) return finish(ctx);
+  const sources = await ctx.timeAsync('load', () => load(input, ctx)); if (ctx.fatal || !runsBefore('parse', until)) return finish(ctx);
   const yamlDocs = ctx.time('parse', () => parse(sources, ctx));    if (!runsBefore('classify', until)) return finish(ctx);
   const docs = ctx.time('classify', () => classify(yamlDocs, ctx)); if (!runsBefore('validate', until)) return finish(ctx);
   const valid = ctx.time('validate', () => validate(docs, ctx));    if (!runsBefore('resolve', until)) return finish(ctx);

@@ -32,6 +32,13 @@ describe('exit codes', () => {
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^0 errors, \d+ warnings?$/);
   });
 
+  test.each(['examples/msp', 'examples/minimal', 'policies'])('every shipped policy directory passes: %s', async (dir) => {
+    const r = await runCli(['check', dir, '--format', 'json']);
+    const errors = r.stdout.split('\n').filter((l) => l.includes('"severity":"error"'));
+    expect(errors).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
   test('0 when there are only warnings', async () => {
     const r = await runCli(['check', 'examples/broken/VG3005-empty-host-group']);
     expect(r.code).toBe(0);
