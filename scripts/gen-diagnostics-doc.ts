@@ -21,9 +21,6 @@ export const EXAMPLE_ELSEWHERE: Readonly<Partial<Record<CodeId, string>>> = {
   VG6016: 'in `vigil check` the Sigma schema reports a malformed filter section first (VG2xxx); `vigil eval` reports VG6016',
   VG6017: 'a `vigil eval --pipeline NAME` option naming no pipeline; see tests/e2e/eval.test.ts',
   VG6018: 'in `vigil check` the Sigma schema reports a field of the wrong type first (VG2003); `vigil eval` reports VG6018',
-  VG6020: 'reported by the rule-tests check (compiler/checks/rule-tests.ts) for a failing sample event',
-  VG6021: 'reported by the rule-tests check (compiler/checks/rule-tests.ts) for a malformed tests document',
-  VG6022: 'reported by the rule-tests check (compiler/checks/rule-tests.ts) when tests name an unknown rule',
 };
 
 /** The example folder of a code (`examples/broken/VG2001-unknown-field`), if present. */
