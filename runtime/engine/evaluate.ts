@@ -30,6 +30,9 @@ export interface RuleSetOptions {
   readonly prefilter?: boolean;
 }
 
+/** Longest needle the prefilter automata hold. */
+const MAX_NEEDLE = 16;
+
 interface Scope {
   readonly channels?: ReadonlySet<string>;
   readonly eventIds?: ReadonlySet<number>;
@@ -171,11 +174,15 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
       if (usable) {
         for (const atom of atoms) {
           const slot = fields.slotOf(atom.field);
+          // Any part of a necessary literal is necessary too; keeping the end (where paths differ)
+          // keeps needles selective while capping them keeps the automata
+          // small (hash IOC lists would otherwise need hundreds of thousands of states).
+          const needle = atom.needle.length > MAX_NEEDLE ? atom.needle.slice(-MAX_NEEDLE) : atom.needle;
           let byNeedle = needlesBySlot.get(slot);
           if (!byNeedle) needlesBySlot.set(slot, (byNeedle = new Map()));
-          const targets = byNeedle.get(atom.needle);
+          const targets = byNeedle.get(needle);
           if (targets) targets.push(vid);
-          else byNeedle.set(atom.needle, [vid]);
+          else byNeedle.set(needle, [vid]);
           if (!scanSlots.includes(slot)) scanSlots.push(slot);
         }
       }

@@ -8,7 +8,7 @@
  * uses share class 0, which keeps the table small.
  */
 export class FieldAutomaton {
-  private readonly classOf: Uint16Array;
+  private readonly classOf: Uint8Array | Uint16Array;
   private readonly classes: number;
   private readonly delta: Int32Array;
   /** For each state, the index into `outputs` of its own needle's targets, or -1. */
@@ -19,12 +19,12 @@ export class FieldAutomaton {
 
   /** `needles[i]` is lowercased text; `targets[i]` the variant ids it enables. */
   constructor(needles: readonly string[], targets: readonly (readonly number[])[]) {
-    const classOf = new Uint16Array(65536);
+    const distinct = new Set<number>();
+    for (const n of needles) for (let i = 0; i < n.length; i++) distinct.add(n.charCodeAt(i));
+    // One byte per character class when it fits: 64 KiB instead of 128 KiB per field.
+    const classOf = distinct.size < 255 ? new Uint8Array(65536) : new Uint16Array(65536);
     let classes = 1;
-    for (const n of needles) for (let i = 0; i < n.length; i++) {
-      const c = n.charCodeAt(i);
-      if (classOf[c] === 0) classOf[c] = classes++;
-    }
+    for (const c of distinct) classOf[c] = classes++;
     this.classOf = classOf;
     this.classes = classes;
     // Trie with sparse children first.
