@@ -117,9 +117,10 @@ export class CorrelationState {
     if (!this.upperBound) {
       while (group.entries.length > 0 && group.entries[0]!.time < horizon) group.entries.shift();
       const alert = this.judge(group.values, group.entries);
+      // A fired group starts afresh; dropping it also bounds memory to the groups still open.
       if (alert) {
         out.push(alert);
-        group.entries = [];
+        this.groups.delete(key);
       }
     }
     return out;

@@ -51,6 +51,10 @@ export class Engine {
   private readonly readTime: (event: unknown) => number;
   private readonly getters = new Map<string, Getter>();
   private readonly matched: number[] = [];
+  /** Bound once, so evaluating an event does not allocate a callback. */
+  private readonly collect = (ri: number): void => {
+    this.matched.push(ri);
+  };
   private lastTime = 0;
 
   constructor(rules: readonly Rule[], options: EngineOptions = {}) {
@@ -86,7 +90,7 @@ export class Engine {
   process(event: unknown, index: number, emit: Emit): void {
     const matched = this.matched;
     matched.length = 0;
-    this.ruleSet.evaluate(event, (ri) => matched.push(ri));
+    this.ruleSet.evaluate(event, this.collect);
     if (matched.length === 0) return;
     let time = Number.NaN;
     for (const ri of matched) {
