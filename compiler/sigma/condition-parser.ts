@@ -23,8 +23,12 @@ export interface ConditionError {
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'of', 'them', 'all', '1', 'any']);
 
+/** Deeper nesting than this is refused, so a hostile condition cannot exhaust the stack. */
+const MAX_DEPTH = 200;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: readonly Token[]) {}
 
   private peek(): Token {
@@ -75,12 +79,17 @@ class Parser {
   /** not := 'not' not | primary */
   private parseNot(): Condition {
     const t = this.peek();
-    if (this.isWord(t, 'not')) {
-      this.next();
-      const arg = this.parseNot();
-      return { k: 'not', arg, start: t.start, end: arg.end };
+    if (++this.depth > MAX_DEPTH) this.fail(t, `nested more than ${MAX_DEPTH} levels deep`);
+    try {
+      if (this.isWord(t, 'not')) {
+        this.next();
+        const arg = this.parseNot();
+        return { k: 'not', arg, start: t.start, end: arg.end };
+      }
+      return this.parsePrimary();
+    } finally {
+      this.depth--;
     }
-    return this.parsePrimary();
   }
 
   /** primary := '(' or ')' | ('1' | 'any' | 'all') 'of' (pattern | 'them') | identifier */

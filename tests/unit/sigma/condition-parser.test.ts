@@ -48,6 +48,11 @@ describe('condition parser', () => {
     expect(r.error.detail).toContain(detail);
     expect([r.error.start, r.error.end]).toEqual([start, end]);
   });
+  test('hostile nesting is an error, not a stack overflow', () => {
+    const r = parseCondition('('.repeat(100_000) + 'a' + ')'.repeat(100_000));
+    expect(r.ok === false && r.error.detail).toContain('nested more than');
+    expect(parseCondition('not '.repeat(50_000) + 'a').ok).toBe(false);
+  });
   test('a pipe is the retired aggregation syntax', () => {
     const r = parseCondition('sel | count() > 5');
     expect(r.ok === false && r.error.kind).toBe('aggregation');
