@@ -6,6 +6,9 @@ import { trustInitCommand, trustRotateCommand } from './commands/trust-init.js';
 import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
 import { secretOpenCommand, secretSealCommand } from './commands/secret-seal.js';
+import { agentCommand } from './commands/agent.js';
+import { publishCommand } from './commands/publish.js';
+import { serveCommand } from './commands/serve.js';
 
 /** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand];

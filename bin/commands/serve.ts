@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { validatorFor } from '../../compiler/stages/schema-registry.js';
+import { planFromRollout, type RolloutPlan } from '../../runtime/rollout.js';
+import { startServer } from '../../runtime/server/server.js';
+import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+
+const ROLLOUT_SCHEMA = 'https://vigil.dev/schema/v1/rollout.schema.json';
+
+/** Reads the Rollout document of a policy file; returns the plan or a problem text. */
+export async function readRollout(file: string): Promise<RolloutPlan | string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return `cannot read rollout file \`${file}\``;
+  }
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return `\`${file}\` is not YAML`;
+  const doc = docs.map((d) => d.toJS() as unknown).find((d) => (d as { kind?: unknown } | null)?.kind === 'Rollout');
+  if (!doc) return `\`${file}\` holds no Rollout document`;
+  const validate = validatorFor(ROLLOUT_SCHEMA);
+  if (validate && !validate(doc)) {
+    const e = validate.errors?.[0];
+    return `\`${file}\`: the Rollout is invalid at ${e?.instancePath || '/'}: ${e?.message ?? 'invalid'} (run \`vigil check\`)`;
+  }
+  return planFromRollout(doc);
+}
+
+/** Waits for SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** `vigil serve`: serves a repository to agents, with rollout rings and the fleet's status. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve a signed repository to agents, stage it through rollout rings, collect their status',
+  help: `Usage: vigil serve OUT [--port N] [--host ADDR] [--rollout FILE] [--cert FILE --key FILE]
+
+Serves the repository written by \`vigil compile\` (the TUF metadata and bundles) with strong ETags
+(If-None-Match answers 304), takes agents' status reports on POST /status and shows the fleet's
+state on GET /status: every host's group, ring, active bundle version and digest, activation
+time, self-test result, errors, and whether it drifts from its ring's approved bundle.
+  --port N         port to listen on (default 8443 with TLS, else 8080; 0 picks a free one)
+  --host ADDR      address to listen on (default 127.0.0.1)
+  --rollout FILE   a Rollout policy: a new bundle reaches the first (canary) ring at once and each
+                   next ring only after the previous one ran it healthily for its soak time
+  --cert, --key    PEM certificate and private key: serve HTTPS
+OUT is re-read whenever its timestamp.json changes. Stop with Ctrl-C.
+
+Examples:
+  vigil serve out
+  vigil serve out --port 8443 --cert tls/server.pem --key tls/server.key --rollout policies/rollouts/staged.yaml`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      port: { type: 'string' }, host: { type: 'string' }, rollout: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one OUT directory');
+    if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
+    const port = values.port === undefined ? (values.cert ? 8443 : 8080) : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number (0-65535)');
+    const out = path.resolve(io.cwd, positionals[0] as string);
+    let rollout: RolloutPlan | undefined;
+    if (values.rollout) {
+      const plan = await readRollout(path.resolve(io.cwd, values.rollout));
+      if (typeof plan === 'string') {
+        writeLine(io.stderr, `error: ${plan}`);
+        return EXIT.failed;
+      }
+      rollout = plan;
+    }
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (values.cert && values.key) {
+      try {
+        tls = { cert: await readFile(path.resolve(io.cwd, values.cert)), key: await readFile(path.resolve(io.cwd, values.key)) };
+      } catch {
+        writeLine(io.stderr, 'error: cannot read the TLS certificate or key');
+        return EXIT.failed;
+      }
+    }
+    let server;
+    try {
+      server = await startServer({ out, port, ...(values.host ? { host: values.host } : {}), ...(tls ? { tls } : {}), ...(rollout ? { rollout } : {}), log: (l) => writeLine(io.stderr, l) });
+    } catch (error) {
+      writeLine(io.stderr, `error: cannot listen on port ${port}: ${(error as Error).message}`);
+      return EXIT.failed;
+    }
+    writeLine(io.stdout, `vigil serve: listening on ${server.url} (serving ${positionals[0]}${rollout ? `, rollout \`${rollout.name}\`` : ''})`);
+    await untilSignal();
+    await server.close();
+    writeLine(io.stderr, 'vigil serve: stopped');
+    return EXIT.ok;
+  },
+};

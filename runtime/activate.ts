@@ -1,0 +1,326 @@
+/**
+ * Turning a verified bundle into the running configuration, and keeping it across restarts.
+ *
+ *   STATE/metadata/            trusted TUF metadata (see pull.ts)
+ *   STATE/bundles/<sha256>.json  verified bundle bytes, content-addressed
+ *   STATE/active.json          the pointer: current and last-known-good bundle, and digests never to retry
+ *
+ * Activation writes the bundle file, then swaps the pointer, each by temp file, fsync and rename:
+ * a crash at any instant leaves the old pointer or the new one, and either names a complete file.
+ * Nothing here throws: every failure is a value and the caller keeps what it was running.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { SCHEMAS } from '../schema/generated/kinds.js';
+import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
+import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
+import { openSecret } from './bundle/seal.js';
+import { createEngine, type Engine } from './engine/engine.js';
+import type { Rule } from './engine/ir.js';
+
+/** One bundle as recorded in the pointer. */
+export interface BundleRecord {
+  readonly sha256: string;
+  /** Version of the signed targets metadata that listed it. */
+  readonly version: number;
+  readonly activatedAt: string;
+}
+
+/** The activation pointer (STATE/active.json). */
+export interface Pointer {
+  readonly current?: BundleRecord;
+  /** The last-known-good: what runs again if the current bundle turns out bad. */
+  readonly previous?: BundleRecord;
+  /** Digests refused after activation (unhealthy); never activated again. */
+  readonly bad: readonly string[];
+}
+
+/** A self-test vector: events that a rule must (or must not) match, carried in the bundle. */
+export interface SelfTestVector {
+  readonly name?: string;
+  readonly rule: string;
+  readonly events: readonly unknown[];
+  /** true: at least one match; false: none; a number: exactly that many matches. */
+  readonly match: boolean | number;
+}
+
+/** The self-test verdict. */
+export interface SelfTestResult {
+  readonly passed: boolean;
+  readonly total: number;
+  readonly failures: readonly string[];
+}
+
+/** A bundle ready to run: its engine, self-test verdict and opened credentials (kept in memory only). */
+export interface Prepared {
+  readonly sha256: string;
+  readonly version: number;
+  readonly document: BundleDocument;
+  readonly engine: Engine;
+  readonly ruleCount: number;
+  readonly selfTest: SelfTestResult;
+  readonly credentials: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Why a bundle was not activated, with a stable code (VA2xxx: agent-side refusals). */
+export interface ActivationFailure {
+  readonly code: 'VA2001' | 'VA2002' | 'VA2003' | 'VA2004' | 'VA2005';
+  readonly message: string;
+}
+
+/** The agent-side refusal codes. */
+export const ACTIVATION_CODES = {
+  VA2001: 'the bundle does not match the agent\'s bundle schema or IR version',
+  VA2002: 'the engine could not load the bundle\'s rules',
+  VA2003: 'the bundle\'s self-test failed',
+  VA2004: 'a sealed credential could not be opened with the agent key',
+  VA2005: 'the state directory could not be written (disk full, permissions)',
+} as const;
+
+const failure = (code: ActivationFailure['code'], detail: string): ActivationFailure => ({ code, message: `${ACTIVATION_CODES[code]}: ${detail}` });
+
+let irValidator: ValidateFunction | undefined;
+
+/** The detection IR schema, compiled once: the agent's own copy, not anything from the bundle. */
+function validateIr(): ValidateFunction {
+  if (irValidator) return irValidator;
+  const ajv = new Ajv2020({ allErrors: false, strict: false });
+  const schema = SCHEMAS['https://vigil.dev/schema/v1/detection-ir.schema.json'];
+  irValidator = schema ? ajv.compile(schema) : ((() => true) as unknown as ValidateFunction);
+  return irValidator;
+}
+
+/** The rules of a bundle's content: `content.detection` (the IR document) or `content.rules`. */
+function rulesOf(content: Readonly<Record<string, unknown>>): unknown {
+  const detection = content.detection as { rules?: unknown } | undefined;
+  if (detection !== undefined) return detection;
+  return { version: 1, rules: content.rules ?? [] };
+}
+
+/** Reads the self-test vectors (`content.selfTest`), each checked for shape. */
+function vectorsOf(content: Readonly<Record<string, unknown>>): SelfTestVector[] | string {
+  const raw = content.selfTest ?? [];
+  if (!Array.isArray(raw)) return '`selfTest` must be an array';
+  const out: SelfTestVector[] = [];
+  for (const [i, v] of raw.entries()) {
+    const x = v as Record<string, unknown>;
+    const events = Array.isArray(x?.events) ? x.events : x?.event !== undefined ? [x.event] : undefined;
+    const match = x?.match ?? true;
+    if (typeof x?.rule !== 'string' || !events || (typeof match !== 'boolean' && !Number.isInteger(match))) return `self-test vector ${i} is malformed`;
+    out.push({ rule: x.rule, events, match: match as boolean | number, ...(typeof x.name === 'string' ? { name: x.name } : {}) });
+  }
+  return out;
+}
+
+/** Replays the vectors through the rule set (stateless detection, so the live correlation state is untouched). */
+export function selfTest(engine: Engine, vectors: readonly SelfTestVector[]): SelfTestResult {
+  const failures: string[] = [];
+  const rules = engine.ruleSet.rules;
+  for (const [i, v] of vectors.entries()) {
+    const label = v.name ?? `vector ${i}`;
+    const target = rules.findIndex((r) => r.id === v.rule || r.name === v.rule);
+    if (target < 0) {
+      failures.push(`${label}: rule \`${v.rule}\` is not in the bundle`);
+      continue;
+    }
+    let count = 0;
+    try {
+      for (const event of v.events) engine.ruleSet.evaluate(event, (ri) => (count += ri === target ? 1 : 0));
+    } catch (error) {
+      failures.push(`${label}: the engine failed: ${(error as Error).message}`);
+      continue;
+    }
+    const ok = typeof v.match === 'number' ? count === v.match : v.match ? count > 0 : count === 0;
+    if (!ok) failures.push(`${label}: rule \`${v.rule}\` matched ${count} time(s), expected ${typeof v.match === 'number' ? v.match : v.match ? 'a match' : 'none'}`);
+  }
+  return { passed: failures.length === 0, total: vectors.length, failures };
+}
+
+/** Opens `content.credentials` (name → armored age text, or `{sealed}`) with the agent identity. */
+async function openCredentials(content: Readonly<Record<string, unknown>>, identity: string | undefined): Promise<Map<string, Uint8Array> | ActivationFailure> {
+  const raw = content.credentials;
+  const out = new Map<string, Uint8Array>();
+  if (raw === undefined) return out;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return failure('VA2001', '`credentials` must be an object');
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    const sealed = typeof value === 'string' ? value : (value as { sealed?: unknown } | null)?.sealed;
+    if (typeof sealed !== 'string') continue; // env:/file: references are resolved where they are used
+    if (!identity) return failure('VA2004', `credential \`${name}\` is sealed and the agent has no key (--key)`);
+    try {
+      out.set(name, await openSecret(sealed, identity));
+    } catch {
+      return failure('VA2004', `credential \`${name}\``);
+    }
+  }
+  return out;
+}
+
+/** Re-validates, loads and self-tests a verified bundle; never throws. */
+export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string): Promise<Prepared | ActivationFailure> {
+  let doc: unknown;
+  try {
+    doc = parseJsonBytes(bytes);
+  } catch {
+    return failure('VA2001', 'not JSON');
+  }
+  const problems = bundleDocumentProblems(doc);
+  if (problems.length > 0) return failure('VA2001', problems.join('; '));
+  const document = doc as BundleDocument;
+  const unsupported = unsupportedReason(document, { irVersions: SUPPORTED_IR_VERSIONS });
+  if (unsupported) return failure('VA2001', unsupported);
+  const ir = rulesOf(document.content);
+  const validate = validateIr();
+  if (!validate(ir)) {
+    const e = validate.errors?.[0];
+    return failure('VA2001', `detection IR ${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}`);
+  }
+  const vectors = vectorsOf(document.content);
+  if (typeof vectors === 'string') return failure('VA2001', vectors);
+  let engine: Engine;
+  const rules = (ir as { rules: Rule[] }).rules;
+  try {
+    engine = createEngine(rules);
+  } catch (error) {
+    return failure('VA2002', (error as Error).message);
+  }
+  const verdict = selfTest(engine, vectors);
+  if (!verdict.passed) return failure('VA2003', verdict.failures.slice(0, 3).join('; '));
+  const credentials = await openCredentials(document.content, identity);
+  if (!(credentials instanceof Map)) return credentials;
+  return { sha256: sha256Hex(bytes), version, document, engine, ruleCount: rules.length, selfTest: verdict, credentials };
+}
+
+/** Writes a file so a crash leaves the old or the new content: temp file, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  try {
+    const dirFd = openSync(path.dirname(file), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  } catch {
+    // Directories cannot be opened for fsync on Windows; the rename is what matters there.
+  }
+}
+
+/** The agent's state directory. */
+export class StateDir {
+  readonly metadataDir: string;
+  private readonly bundlesDir: string;
+  private readonly pointerFile: string;
+
+  constructor(readonly dir: string) {
+    this.metadataDir = path.join(dir, 'metadata');
+    this.bundlesDir = path.join(dir, 'bundles');
+    this.pointerFile = path.join(dir, 'active.json');
+  }
+
+  /** Creates the directories; false when the state cannot be written at all. */
+  init(): string | undefined {
+    try {
+      mkdirSync(this.metadataDir, { recursive: true });
+      mkdirSync(this.bundlesDir, { recursive: true });
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  /** The pointer; an unreadable one counts as empty (reported by the caller through `pointerProblem`). */
+  readPointer(): { pointer: Pointer; problem?: string } {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(this.pointerFile, 'utf8'));
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      return { pointer: { bad: [] }, ...(missing ? {} : { problem: `\`active.json\` is unreadable: ${(error as Error).message}` }) };
+    }
+    const p = raw as Partial<Pointer>;
+    const record = (r: unknown): BundleRecord | undefined => {
+      const x = r as Partial<BundleRecord> | undefined;
+      return x && typeof x.sha256 === 'string' && /^[0-9a-f]{64}$/.test(x.sha256) && typeof x.version === 'number' && typeof x.activatedAt === 'string'
+        ? { sha256: x.sha256, version: x.version, activatedAt: x.activatedAt } : undefined;
+    };
+    const current = record(p.current);
+    const previous = record(p.previous);
+    const bad = Array.isArray(p.bad) ? p.bad.filter((d): d is string => typeof d === 'string') : [];
+    return { pointer: { ...(current ? { current } : {}), ...(previous ? { previous } : {}), bad } };
+  }
+
+  /** Reads a stored bundle and checks it still has its digest (a damaged file is never loaded). */
+  readBundle(sha256: string): Uint8Array | undefined {
+    try {
+      const bytes = new Uint8Array(readFileSync(path.join(this.bundlesDir, `${sha256}.json`)));
+      return sha256Hex(bytes) === sha256 ? bytes : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores the bundle, then swaps the pointer; the old current becomes the last-known-good. */
+  activate(prepared: Prepared, bytes: Uint8Array, now: Date, onStep?: (step: string) => void): ActivationFailure | BundleRecord {
+    const { pointer } = this.readPointer();
+    const record: BundleRecord = { sha256: prepared.sha256, version: prepared.version, activatedAt: now.toISOString() };
+    const previous = pointer.current && pointer.current.sha256 !== record.sha256 ? pointer.current : pointer.previous;
+    try {
+      onStep?.('writing bundle');
+      if (!this.readBundle(record.sha256)) writeFileAtomic(path.join(this.bundlesDir, `${record.sha256}.json`), bytes);
+      onStep?.('switching pointer');
+      this.writePointer({ current: record, ...(previous ? { previous } : {}), bad: pointer.bad });
+    } catch (error) {
+      return failure('VA2005', (error as Error).message);
+    }
+    this.prune();
+    return record;
+  }
+
+  /** Goes back to the last-known-good and marks the current digest bad; undefined when there is none. */
+  revert(): ActivationFailure | BundleRecord | undefined {
+    const { pointer } = this.readPointer();
+    if (!pointer.current) return undefined;
+    const bad = [...new Set([...pointer.bad, pointer.current.sha256])].slice(-32);
+    try {
+      this.writePointer({ ...(pointer.previous ? { current: pointer.previous } : {}), bad });
+    } catch (error) {
+      return failure('VA2005', (error as Error).message);
+    }
+    return pointer.previous;
+  }
+
+  /** Records a digest as bad without changing what runs (a refused bundle is not retried). */
+  markBad(sha256: string): void {
+    const { pointer } = this.readPointer();
+    if (pointer.bad.includes(sha256)) return;
+    try {
+      this.writePointer({ ...pointer, bad: [...pointer.bad, sha256].slice(-32) });
+    } catch {
+      // Best effort: a refused bundle is refused again next time anyway.
+    }
+  }
+
+  private writePointer(pointer: Pointer): void {
+    writeFileAtomic(this.pointerFile, new TextEncoder().encode(JSON.stringify(pointer, null, 2) + '\n'));
+  }
+
+  /** Removes stored bundles other than current and last-known-good, and stale temp files. */
+  private prune(): void {
+    const { pointer } = this.readPointer();
+    const keep = new Set([pointer.current?.sha256, pointer.previous?.sha256].filter(Boolean).map((d) => `${d}.json`));
+    try {
+      for (const name of readdirSync(this.bundlesDir)) if (!keep.has(name)) rmSync(path.join(this.bundlesDir, name), { force: true });
+    } catch {
+      // Pruning is housekeeping; a failure leaves extra files, never a wrong pointer.
+    }
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * The agent's control loop: resume the active bundle from the state directory, poll the origin
+ * (ETag, exponential backoff with jitter), verify through the TUF client, self-test, activate
+ * atomically, run the engine over the event source and print alerts, report status. Every step
+ * returns a value; a failure is recorded and reported, and whatever was running keeps running.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { StateDir, prepareBundle, type BundleRecord, type Prepared } from './activate.js';
+import type { Alert } from './engine/engine.js';
+import { backoffDelay, HttpFetcher, httpRequest, trustedExpiry, updateBundle, type Limits, type RecordingFetcher, type TransportError } from './pull.js';
+import type { Refusal } from './refusals.js';
+import { MAX_ERRORS, type AgentStatus, type StatusError } from './status.js';
+
+/** Where bundles come from: an HTTP(S) server (`vigil serve`, a CDN) or an OCI registry. */
+export interface Origin {
+  /** Asks whether the repository changed since the last handled change. */
+  poll(): Promise<{ kind: 'changed'; fetcher: RecordingFetcher; commit: () => void } | { kind: 'unchanged' } | { kind: 'unreachable'; error: TransportError }>;
+  /** Sends a status report; returns the transport error, if any. */
+  report?(status: AgentStatus): Promise<TransportError | undefined>;
+  /** The ring the origin placed this agent in, when it said so. */
+  ring?(): string | undefined;
+}
+
+/** Everything the loop needs. */
+export interface AgentOptions {
+  readonly origin: Origin;
+  readonly trust: Uint8Array;
+  readonly stateDir: string;
+  readonly group: string;
+  readonly host: string;
+  /** The agent's age identity, to open sealed credentials. */
+  readonly identity?: string;
+  /** Event lines (JSON Lines); alerts go to `alert`. */
+  readonly events?: Readable;
+  readonly alert: (line: string) => void;
+  /** Progress and problems, one human line each. */
+  readonly log: (line: string) => void;
+  readonly pollIntervalMs?: number;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly limits?: Partial<Limits>;
+  readonly maxBundleBytes?: number;
+  /** After an activation, this many engine errors within `probationMs` make the agent revert. */
+  readonly burstErrors?: number;
+  readonly probationMs?: number;
+  readonly version?: string;
+  readonly now?: () => Date;
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  /** Ends the loop and the event source; resolves when everything stopped. */
+  stop(): Promise<void>;
+  /** Resolves when the loop ended (stop was called). */
+  readonly done: Promise<void>;
+  /** Resolves when the event source is exhausted (immediately when there is none). */
+  readonly eventsDone: Promise<void>;
+  status(): AgentStatus;
+}
+
+interface Running {
+  prepared: Prepared;
+  record: BundleRecord;
+  errorsSince: number;
+}
+
+/** Formats an engine alert as the JSON line `vigil eval` prints, plus the host and bundle. */
+function alertLine(alert: Alert, host: string, digest: string): string {
+  const r = alert.rule;
+  const base = { type: alert.kind, rule: r.id, title: r.title, ...(r.level ? { level: r.level } : {}) };
+  const extra = { host, bundle: digest.slice(0, 12) };
+  if (alert.kind === 'detection') return JSON.stringify({ ...base, event: alert.event, ...(r.tags ? { tags: r.tags } : {}), ...extra });
+  return JSON.stringify({ ...base, correlation: alert.rule.correlation, group: alert.group, events: alert.events, value: alert.value, ...extra });
+}
+
+/** Starts the agent; never throws. */
+export function startAgent(opts: AgentOptions): RunningAgent {
+  const now = opts.now ?? (() => new Date());
+  const interval = opts.pollIntervalMs ?? 30_000;
+  const state = new StateDir(opts.stateDir);
+  const errors: StatusError[] = [];
+  let running: Running | undefined;
+  let selfTest: AgentStatus['selfTest'] = 'none';
+  let reverted: AgentStatus['reverted'];
+  let refused: AgentStatus['refused'];
+  let phase: AgentStatus['state'] = 'starting';
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let activeWaiters: (() => void)[] = [];
+
+  const log = (line: string) => {
+    try {
+      opts.log(line);
+    } catch {
+      // A closed log stream must not stop the agent.
+    }
+  };
+  const recordError = (code: string, message: string) => {
+    errors.push({ code, message, at: now().toISOString() });
+    if (errors.length > MAX_ERRORS) errors.splice(0, errors.length - MAX_ERRORS);
+    log(`agent: error[${code}]: ${message}`);
+  };
+  const recordRefusals = (refusals: readonly Refusal[]) => {
+    for (const r of refusals) recordError(r.code, r.message);
+  };
+
+  const status = (): AgentStatus => {
+    const { pointer } = state.readPointer();
+    const since = running ? Date.parse(running.record.activatedAt) : 0;
+    const ring = opts.origin.ring?.();
+    return {
+      host: opts.host, group: opts.group, ...(ring ? { ring } : {}), state: phase,
+      ...(running ? { bundle: { version: running.record.version, digest: running.record.sha256, activatedAt: running.record.activatedAt } } : {}),
+      ...(pointer.previous ? { lastKnownGood: pointer.previous.sha256 } : {}),
+      selfTest, errors: [...errors],
+      errorBurst: errors.filter((e) => Date.parse(e.at) >= since && e.code.startsWith('VA21')).length >= (opts.burstErrors ?? 5),
+      ...(reverted ? { reverted } : {}), ...(refused ? { refused } : {}),
+      pollIntervalMs: interval, agentVersion: opts.version ?? '0.1.0', reportedAt: now().toISOString(),
+    };
+  };
+
+  const run = (prepared: Prepared, record: BundleRecord) => {
+    running = { prepared, record, errorsSince: 0 };
+    selfTest = prepared.selfTest.passed ? 'passed' : 'failed';
+    phase = 'running';
+    for (const w of activeWaiters) w();
+    activeWaiters = [];
+  };
+
+  /** Loads what the state says is active; falls back to the last-known-good when the current is damaged. */
+  const resume = async () => {
+    const problem = state.init();
+    if (problem) recordError('VA2005', `the state directory cannot be used: ${problem}`);
+    const { pointer, problem: bad } = state.readPointer();
+    if (bad) recordError('VA2005', bad);
+    for (const [which, record] of [['active', pointer.current], ['last-known-good', pointer.previous]] as const) {
+      if (!record) continue;
+      const bytes = state.readBundle(record.sha256);
+      if (!bytes) {
+        recordError('VA2005', `the ${which} bundle ${record.sha256.slice(0, 12)} is missing or damaged in the state directory`);
+        continue;
+      }
+      const prepared = await prepareBundle(bytes, record.version, opts.identity);
+      if ('code' in prepared) {
+        recordError(prepared.code, prepared.message);
+        continue;
+      }
+      run(prepared, record);
+      log(`agent: resumed ${which} bundle ${record.sha256.slice(0, 12)} (version ${record.version}, ${prepared.ruleCount} rules) without the server`);
+      return;
+    }
+    phase = 'no-bundle';
+  };
+
+  /** Handles a verified bundle: skip, refuse, or activate. Returns whether the change is fully handled. */
+  const consider = async (bytes: Uint8Array, sha256: string, version: number): Promise<boolean> => {
+    if (running?.record.sha256 === sha256) return true;
+    const { pointer } = state.readPointer();
+    if (pointer.bad.includes(sha256)) return true;
+    log(`agent: verified bundle ${sha256.slice(0, 12)} (version ${version}); self-testing`);
+    const prepared = await prepareBundle(bytes, version, opts.identity);
+    if ('code' in prepared) {
+      recordError(prepared.code, prepared.message);
+      if (prepared.code === 'VA2003' && !running) selfTest = 'failed';
+      refused = { digest: sha256, code: prepared.code, at: now().toISOString() };
+      state.markBad(sha256);
+      log(`agent: refused bundle ${sha256.slice(0, 12)}; ${running ? `still running ${running.record.sha256.slice(0, 12)}` : 'no bundle running'}`);
+      return true;
+    }
+    log(`agent: activating bundle ${sha256.slice(0, 12)} (${prepared.ruleCount} rules, ${prepared.selfTest.total} self-test vectors passed)`);
+    const record = state.activate(prepared, bytes, now(), (step) => log(`agent: activation: ${step}`));
+    if ('code' in record) {
+      recordError(record.code, record.message);
+      return false;
+    }
+    run(prepared, record);
+    reverted = undefined;
+    log(`agent: activated bundle ${sha256.slice(0, 12)} (version ${version})`);
+    return true;
+  };
+
+  /** One poll: returns whether the origin was reachable. */
+  const cycle = async (): Promise<boolean> => {
+    const polled = await opts.origin.poll();
+    if (polled.kind === 'unreachable') {
+      recordError('VT3001', `origin unreachable: ${polled.error.message}`);
+      return false;
+    }
+    if (polled.kind === 'unchanged') {
+      const expiry = trustedExpiry(state.metadataDir);
+      if (expiry && expiry.getTime() < now().getTime()) recordError('VR1007', `the trusted timestamp expired at ${expiry.toISOString()} and the origin offers nothing newer (freeze)`);
+      return true;
+    }
+    const outcome = await updateBundle({ fetcher: polled.fetcher, trust: opts.trust, metadataDir: state.metadataDir, group: opts.group, ...(opts.maxBundleBytes ? { maxBundleBytes: opts.maxBundleBytes } : {}) });
+    if (outcome.kind === 'unreachable') {
+      recordError('VT3001', `download failed: ${outcome.error.message}`);
+      return false;
+    }
+    if (outcome.kind === 'refused') {
+      recordRefusals(outcome.refusals);
+      return true;
+    }
+    if (await consider(outcome.bundle.bytes, outcome.bundle.sha256, outcome.bundle.version)) polled.commit();
+    return true;
+  };
+
+  const report = async () => {
+    if (!opts.origin.report) return;
+    const failure = await opts.origin.report(status());
+    if (failure) log(`agent: status report not delivered: ${failure.message}`);
+  };
+
+  /** Goes back to the last-known-good after an error burst. */
+  const revert = async (why: string) => {
+    const from = running?.record.sha256;
+    if (!from) return;
+    const record = state.revert();
+    if (record && !('code' in record)) {
+      const bytes = state.readBundle(record.sha256);
+      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity) : undefined;
+      if (prepared && !('code' in prepared)) {
+        run(prepared, record);
+        reverted = { from, to: record.sha256, at: now().toISOString(), reason: why };
+        log(`agent: reverted from ${from.slice(0, 12)} to last-known-good ${record.sha256.slice(0, 12)}: ${why}`);
+        void report();
+        return;
+      }
+    }
+    state.markBad(from);
+    reverted = { from, at: now().toISOString(), reason: `${why}; no last-known-good to return to` };
+    if (running) running.errorsSince = Number.NEGATIVE_INFINITY; // keep running it, report once
+    log(`agent: bundle ${from.slice(0, 12)} is unhealthy and there is no last-known-good: ${why}`);
+    void report();
+  };
+
+  const processEvent = (event: unknown, index: number) => {
+    const r = running;
+    if (!r) return;
+    try {
+      r.prepared.engine.process(event, index, (a) => opts.alert(alertLine(a, opts.host, r.record.sha256)));
+    } catch (error) {
+      recordError('VA2101', `the engine failed on event ${index}: ${(error as Error).message}`);
+      r.errorsSince++;
+      const inProbation = now().getTime() - Date.parse(r.record.activatedAt) <= (opts.probationMs ?? 10 * 60_000);
+      if (inProbation && r.errorsSince >= (opts.burstErrors ?? 5)) void revert(`${r.errorsSince} engine errors since activation`);
+    }
+  };
+
+  const whenActive = () => (running ? Promise.resolve() : new Promise<void>((resolve) => activeWaiters.push(resolve)));
+
+  const consume = async () => {
+    if (!opts.events) return;
+    const lines = createInterface({ input: opts.events, crlfDelay: Infinity });
+    let index = 0;
+    try {
+      for await (const line of lines) {
+        if (stopped) break;
+        const i = index++;
+        if (line.trim() === '') continue;
+        if (!running) await Promise.race([whenActive(), stoppedPromise]);
+        if (stopped) break;
+        let event: unknown;
+        try {
+          event = JSON.parse(line);
+        } catch (error) {
+          log(`agent: warning: event ${i} skipped: ${(error as Error).message}`);
+          continue;
+        }
+        if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+          log(`agent: warning: event ${i} skipped: not a JSON object`);
+          continue;
+        }
+        processEvent(event, i);
+      }
+      const r = running;
+      if (r && !stopped) r.prepared.engine.flush((a) => opts.alert(alertLine(a, opts.host, r.record.sha256)));
+    } catch (error) {
+      recordError('VS4001', `the event source failed: ${(error as Error).message}`);
+    }
+  };
+
+  let resolveStopped!: () => void;
+  const stoppedPromise = new Promise<void>((resolve) => (resolveStopped = resolve));
+
+  const loop = async () => {
+    await resume();
+    let failures = 0;
+    while (!stopped) {
+      let reachable = false;
+      try {
+        reachable = await cycle();
+      } catch (error) {
+        recordError('VA2999', `unexpected failure in the update cycle: ${(error as Error).message}`);
+      }
+      if (stopped) break;
+      await report().catch(() => undefined);
+      failures = reachable ? 0 : failures + 1;
+      const delay = reachable ? Math.round(interval * (0.9 + 0.2 * Math.random())) : backoffDelay(failures - 1, opts.backoffBaseMs ?? 1000, Math.min(opts.backoffMaxMs ?? 300_000, Math.max(interval, 1000) * 10));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  };
+
+  const done = loop().catch((error: unknown) => recordError('VA2999', `the agent loop ended: ${(error as Error).message}`));
+  const eventsDone = (async () => {
+    await consume();
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      resolveStopped();
+      wake?.();
+      opts.events?.destroy?.();
+      await done;
+    },
+    done,
+    eventsDone,
+    status,
+  };
+}
+
+/** Options of the HTTP(S) origin. */
+export interface HttpOriginOptions {
+  /** Base URL of the repository (where timestamp.json is). */
+  readonly base: string;
+  readonly host: string;
+  readonly group: string;
+  readonly limits?: Partial<Limits>;
+  readonly ca?: string | Buffer;
+}
+
+/** An origin served over HTTP(S): polls timestamp.json with If-None-Match, reports to `POST /status`. */
+export function httpOrigin(opts: HttpOriginOptions): Origin {
+  const base = opts.base.endsWith('/') ? opts.base : `${opts.base}/`;
+  const headers = { 'x-vigil-host': opts.host, 'x-vigil-group': opts.group, 'user-agent': 'vigil-agent/0.1.0' };
+  const tls = opts.ca ? { ca: opts.ca } : {};
+  let etag: string | undefined;
+  let ring: string | undefined;
+  return {
+    async poll() {
+      const url = `${base}timestamp.json`;
+      const r = await httpRequest(url, { headers: { ...headers, ...(etag ? { 'if-none-match': etag } : {}) }, limits: { ...opts.limits, maxBytes: 16_384 }, ...tls });
+      if (!r.ok) return { kind: 'unreachable', error: r.error };
+      const offered = r.headers['x-vigil-ring'];
+      if (typeof offered === 'string') ring = offered;
+      if (r.status === 304) return { kind: 'unchanged' };
+      if (r.status !== 200) return { kind: 'unreachable', error: { kind: 'http', message: `${url}: HTTP ${r.status}`, status: r.status } };
+      const tag = typeof r.headers.etag === 'string' ? r.headers.etag : undefined;
+      const fetcher = new HttpFetcher({ base, headers, ...(opts.limits ? { limits: opts.limits } : {}), ...tls, prefetched: new Map([[url, r.bytes]]) });
+      return { kind: 'changed', fetcher, commit: () => (etag = tag) };
+    },
+    async report(status) {
+      const r = await httpRequest(`${base}status`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(status), limits: { ...opts.limits, maxBytes: 65_536 }, ...tls });
+      if (!r.ok) return r.error;
+      return r.status === 204 || r.status === 200 ? undefined : { kind: 'http', message: `status report answered HTTP ${r.status}`, status: r.status };
+    },
+    ring: () => ring,
+  };
+}

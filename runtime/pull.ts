@@ -1,0 +1,421 @@
+/**
+ * The agent's HTTP(S) transport: one request function that never rejects and never reads more
+ * than it may (size cap, total deadline, stall timeout, same-origin redirects only), and a
+ * tuf-js Fetcher built on it, so the TUF client downloads through exactly those limits.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Metadata, MetadataKind, type Root, type TargetFile, type Targets } from '@tufjs/models';
+import { Updater, type Fetcher } from 'tuf-js';
+import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
+import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
+import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
+import { bundleTargetPath, provenanceTargetPath, targetFilePath } from './bundle/layout.js';
+import { parseRoot } from './bundle/metadata.js';
+import { diagnoseMetadata } from './bundle/diagnose.js';
+import { subjectDigest, verifyEnvelope } from './bundle/provenance.js';
+import { refusal, type Refusal } from './refusals.js';
+import { writeFileAtomic } from './activate.js';
+
+/** Bounds of one request: nothing an origin sends can make the agent wait or buffer more. */
+export interface Limits {
+  /** Largest body accepted; the download stops past it. */
+  readonly maxBytes: number;
+  /** Deadline for the whole request, headers and body. */
+  readonly timeoutMs: number;
+  /** Longest silence between two chunks (a stalling server). */
+  readonly stallMs: number;
+}
+
+/** Limits for small requests (metadata, status reports). */
+export const DEFAULT_LIMITS: Limits = { maxBytes: 1 << 20, timeoutMs: 15_000, stallMs: 5_000 };
+
+/** Why a request produced no usable answer. */
+export interface TransportError {
+  readonly kind: 'timeout' | 'stalled' | 'too-large' | 'network' | 'http' | 'redirect' | 'bad-url';
+  readonly message: string;
+  readonly status?: number;
+}
+
+/** A request's outcome: the answer (any status the caller accepts) or a transport error. */
+export type HttpOutcome =
+  | { readonly ok: true; readonly status: number; readonly headers: http.IncomingHttpHeaders; readonly bytes: Uint8Array; readonly url: string }
+  | { readonly ok: false; readonly error: TransportError };
+
+/** One request. */
+export interface RequestOptions {
+  readonly method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array | string;
+  readonly limits?: Partial<Limits>;
+  /** Extra CA certificates (PEM) for HTTPS origins with a private CA. */
+  readonly ca?: string | Buffer;
+  /** Redirects followed when they stay on the same origin (GET and HEAD only). */
+  readonly maxRedirects?: number;
+}
+
+const fail = (kind: TransportError['kind'], message: string, status?: number): HttpOutcome => ({ ok: false, error: { kind, message, ...(status === undefined ? {} : { status }) } });
+
+/** Sends one request and collects the answer; resolves with an error value on any failure, never rejects. */
+export function httpRequest(target: string | URL, opts: RequestOptions = {}): Promise<HttpOutcome> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return Promise.resolve(fail('bad-url', `\`${String(target)}\` is not a URL`));
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.resolve(fail('bad-url', `\`${url.href}\` is not an http(s) URL`));
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const deadline = Date.now() + limits.timeoutMs;
+  return requestOnce(url, opts, limits, deadline, opts.maxRedirects ?? 3);
+}
+
+/** Follows a redirect only when it stays on the origin asked for; anything else is refused. */
+async function redirect(from: URL, location: string | undefined, opts: RequestOptions, limits: Limits, deadline: number, left: number): Promise<HttpOutcome> {
+  if (!location) return fail('redirect', `${from.href} redirected without a location`);
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    return fail('redirect', `${from.href} redirected to an invalid location`);
+  }
+  if (next.origin !== from.origin) return fail('redirect', `${from.href} redirected off its origin, to ${next.origin}; refused`);
+  if (left <= 0) return fail('redirect', `${from.href}: too many redirects`);
+  return requestOnce(next, opts, limits, deadline, left - 1);
+}
+
+function requestOnce(url: URL, opts: RequestOptions, limits: Limits, deadline: number, redirectsLeft: number): Promise<HttpOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const method = opts.method ?? 'GET';
+    const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+    const headers: Record<string, string> = { ...opts.headers, 'accept-encoding': 'identity' };
+    if (body) headers['content-length'] = String(body.length);
+    const lib = url.protocol === 'https:' ? https : http;
+    const req = lib.request(url, { method, headers, ...(opts.ca ? { ca: opts.ca } : {}), agent: false });
+    const done = (outcome: HttpOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(total);
+      resolve(outcome);
+      req.destroy();
+    };
+    const total = setTimeout(() => done(fail('timeout', `${url.href}: no complete answer within ${limits.timeoutMs} ms`)), Math.max(1, deadline - Date.now()));
+    req.setTimeout(limits.stallMs, () => done(fail('stalled', `${url.href}: the server went silent for ${limits.stallMs} ms`)));
+    req.on('error', (error) => done(fail('network', `${url.href}: ${error.message}`)));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if ([301, 302, 303, 307, 308].includes(status) && (method === 'GET' || method === 'HEAD')) {
+        res.resume();
+        settled = true;
+        clearTimeout(total);
+        req.destroy();
+        void redirect(url, res.headers.location, opts, limits, deadline, redirectsLeft).then(resolve);
+        return;
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limits.maxBytes) {
+        done(fail('too-large', `${url.href} announces ${declared} bytes, more than the ${limits.maxBytes} allowed`));
+        return;
+      }
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // Stop reading at the cap: an endless body never reaches memory.
+        if (size > limits.maxBytes) done(fail('too-large', `${url.href} sent more than the ${limits.maxBytes} bytes allowed`));
+        else chunks.push(chunk);
+      });
+      res.on('error', (error) => done(fail('network', `${url.href}: ${error.message}`)));
+      res.on('end', () => done({ ok: true, status, headers: res.headers, bytes: new Uint8Array(Buffer.concat(chunks)), url: url.href }));
+    });
+    req.end(body);
+  });
+}
+
+/** Raised by fetchers for a transport failure, so callers can tell "unreachable" from "refused". */
+export class TransportFailure extends Error {
+  constructor(readonly failure: TransportError) {
+    super(failure.message);
+  }
+}
+
+/** A tuf-js fetcher that also remembers the last transport failure (tuf-js rewraps some errors). */
+export interface RecordingFetcher extends Fetcher {
+  /** Base URL of the metadata (TUF's metadataBaseUrl). */
+  readonly baseUrl: string;
+  /** Base URL of target files (TUF's targetBaseUrl). */
+  readonly targetBaseUrl: string;
+  lastTransportFailure: TransportError | undefined;
+  /** Base-relative path → bytes served, so a refusal can be explained from exactly what was seen. */
+  readonly served: Map<string, Uint8Array>;
+}
+
+/** Records what a fetcher served under its base URL. */
+export function recordServed(fetcher: RecordingFetcher, url: string, bytes: Uint8Array): void {
+  if (url.startsWith(fetcher.baseUrl)) fetcher.served.set(decodeURIComponent(url.slice(fetcher.baseUrl.length)), bytes);
+}
+
+/** Writes downloaded bytes to a scratch file for tuf-js's file handler, then removes it. */
+export async function withScratchFile<T>(bytes: Uint8Array, handler: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-dl-'));
+  const file = path.join(dir, 'download');
+  try {
+    writeFileSync(file, bytes);
+    return await handler(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Options of the HTTP fetcher. */
+export interface HttpFetcherOptions {
+  /** The server's base URL (the repository root, OUT). */
+  readonly base: string;
+  readonly limits?: Partial<Limits>;
+  /** Sent with every request, so a ring-aware server can tell which agent asks. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly ca?: string | Buffer;
+  /** Bytes already fetched for a URL (the polled timestamp), served without asking again. */
+  readonly prefetched?: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Fetches TUF metadata and targets over HTTP(S) within the agent's limits. */
+export class HttpFetcher implements RecordingFetcher {
+  readonly baseUrl: string;
+  readonly targetBaseUrl: string;
+  lastTransportFailure: TransportError | undefined;
+  readonly served = new Map<string, Uint8Array>();
+
+  constructor(private readonly opts: HttpFetcherOptions) {
+    this.baseUrl = opts.base.endsWith('/') ? opts.base : `${opts.base}/`;
+    this.targetBaseUrl = `${this.baseUrl}targets/`;
+  }
+
+  async downloadBytes(url: string, maxLength: number): Promise<Buffer> {
+    const pre = this.opts.prefetched?.get(url);
+    if (pre && pre.length <= maxLength) {
+      recordServed(this, url, pre);
+      return Buffer.from(pre);
+    }
+    if (!url.startsWith(this.baseUrl)) throw new DownloadHTTPError(`refusing ${url}: outside ${this.baseUrl}`, 400);
+    const r = await httpRequest(url, {
+      headers: { ...this.opts.headers },
+      limits: { ...this.opts.limits, maxBytes: Math.min(maxLength, this.opts.limits?.maxBytes ?? Number.MAX_SAFE_INTEGER) },
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+    });
+    if (!r.ok) {
+      if (r.error.kind === 'too-large') throw new DownloadLengthMismatchError(r.error.message);
+      this.lastTransportFailure = r.error;
+      throw new TransportFailure(r.error);
+    }
+    if (r.status !== 200) {
+      if (r.status >= 500) this.lastTransportFailure = { kind: 'http', message: `${url}: HTTP ${r.status}`, status: r.status };
+      throw new DownloadHTTPError(`${url}: HTTP ${r.status}`, r.status);
+    }
+    recordServed(this, url, r.bytes);
+    return Buffer.from(r.bytes);
+  }
+
+  async downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
+    return withScratchFile(await this.downloadBytes(url, maxLength), handler);
+  }
+}
+
+/** Exponential backoff with jitter: a random delay in [d/2, d] where d = base·2^failures, capped, so a fleet does not retry in step. */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+/** What the agent needs to verify a download: the pinned trust, its state and its group. */
+export interface UpdateOptions {
+  readonly fetcher: RecordingFetcher;
+  /** The pinned trust root (signed root metadata bytes). */
+  readonly trust: Uint8Array;
+  /** Directory of trusted TUF metadata, kept across restarts (rollback and freeze protection). */
+  readonly metadataDir: string;
+  readonly group: string;
+  /** Largest bundle accepted, whatever the metadata says. */
+  readonly maxBundleBytes?: number;
+}
+
+/** A bundle that passed every TUF and Vigil check. */
+export interface PulledBundle {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+  readonly document: BundleDocument;
+  /** Version of the signed targets metadata that listed it: the bundle's version. */
+  readonly version: number;
+}
+
+/** The result of one update: a verified bundle, a refusal, or an origin that could not be reached. */
+export type UpdateOutcome =
+  | { readonly kind: 'verified'; readonly bundle: PulledBundle }
+  | { readonly kind: 'refused'; readonly refusals: readonly Refusal[] }
+  | { readonly kind: 'unreachable'; readonly error: TransportError };
+
+const TRUSTED_FILES = ['root.json', 'timestamp.json', 'snapshot.json', 'targets.json'] as const;
+
+/** The root to start from: the one in state when it is valid and not older than the pinned one. */
+function startingRoot(trust: Uint8Array, cached: Uint8Array | undefined): Uint8Array | Refusal {
+  let pinned: Metadata<Root>;
+  try {
+    pinned = parseRoot(trust);
+    pinned.verifyDelegate(MetadataKind.Root, pinned);
+  } catch (error) {
+    return refusal('VR1015', 'trust', { detail: (error as Error).message });
+  }
+  if (!cached) return trust;
+  try {
+    const root = parseRoot(cached);
+    root.verifyDelegate(MetadataKind.Root, root);
+    return root.signed.version >= pinned.signed.version ? cached : trust;
+  } catch {
+    // A damaged state falls back to the pinned root: trust is never widened, only protection from an older cache is lost.
+    return trust;
+  }
+}
+
+/** Maps a tuf-js failure to a refusal code. */
+function tufRefusal(error: unknown): Refusal {
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.constructor.name : 'Error';
+  if (name === 'ExpiredMetadataError' || /expired/i.test(message)) return refusal('VR1007', 'metadata', { detail: message });
+  if (name === 'BadVersionError' || name === 'EqualVersionError' || /version/i.test(message) && /(lower|below|older|less)/i.test(message)) return refusal('VR1006', 'metadata', { detail: message });
+  if (name === 'DownloadLengthMismatchError' || /length/i.test(message)) return refusal('VR1010', 'metadata', { actual: 'more', limit: 'the signed length' });
+  if (/hash|digest/i.test(message)) return refusal('VR1001', 'metadata', { detail: message });
+  return refusal('VR1018', 'metadata', { detail: message });
+}
+
+/** Checks a verified bundle's shape, group binding, capabilities and provenance (docs/bundle-format.md §6 step 6). */
+function checkPulled(group: string, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root, version: number): PulledBundle | Refusal {
+  const file = targetFilePath(info.path);
+  const custom = (info.custom as { vigil?: { group?: unknown } }).vigil;
+  if (custom?.group !== group) return refusal('VR1008', file, { expected: group, actual: String(custom?.group) });
+  let doc: unknown;
+  try {
+    doc = parseJsonBytes(bytes);
+  } catch {
+    return refusal('VR1016', file, { detail: 'it is not JSON' });
+  }
+  const problems = bundleDocumentProblems(doc);
+  if (problems.length > 0) return refusal('VR1016', file, { detail: problems.join('; ') });
+  const document = doc as BundleDocument;
+  if (document.group !== group) return refusal('VR1008', file, { expected: group, actual: document.group });
+  const why = unsupportedReason(document, { irVersions: SUPPORTED_IR_VERSIONS });
+  if (why) return refusal('VR1016', file, { detail: why });
+  const provFile = targetFilePath(provenanceTargetPath(group));
+  if (!provenance) return refusal('VR1017', provFile, { detail: 'no signed provenance for this bundle' });
+  const keys = (root.roles.targets?.keyIDs ?? []).flatMap((id) => {
+    const pub = root.keys[id]?.keyVal.public;
+    return pub ? [{ keyid: id, publicHex: pub }] : [];
+  });
+  const check = verifyEnvelope(provenance, keys);
+  if (!check.ok) return refusal('VR1017', provFile, { detail: check.reason });
+  const sha256 = sha256Hex(bytes);
+  const subject = subjectDigest(check.statement, info.path);
+  if (subject !== sha256) return refusal('VR1017', provFile, { detail: `its subject digest is ${subject ?? 'absent'}, the bundle's is ${sha256}` });
+  return { sha256, bytes, document, version };
+}
+
+/** Reads a file, or undefined when it is absent or unreadable. */
+function readOptional(file: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Copies the now-trusted metadata into the state, each file atomically (temp, fsync, rename). */
+function persistTrusted(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const name of TRUSTED_FILES) {
+    const bytes = readOptional(path.join(from, name));
+    if (bytes) writeFileAtomic(path.join(to, name), bytes);
+  }
+}
+
+/** Runs the TUF client workflow (tuf-js's Updater) for the agent's group and checks the bundle; never throws. */
+export async function updateBundle(opts: UpdateOptions): Promise<UpdateOutcome> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'vigil-tuf-'));
+  try {
+    return await updateIn(opts, scratch);
+  } catch (error) {
+    const t = opts.fetcher.lastTransportFailure;
+    if (t) return { kind: 'unreachable', error: t };
+    return { kind: 'refused', refusals: [refusal('VR1018', 'metadata', { detail: (error as Error).message })] };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function updateIn(opts: UpdateOptions, scratch: string): Promise<UpdateOutcome> {
+  const metaDir = path.join(scratch, 'metadata');
+  const targetDir = path.join(scratch, 'targets');
+  mkdirSync(metaDir);
+  mkdirSync(targetDir);
+  const root = startingRoot(opts.trust, readOptional(path.join(opts.metadataDir, 'root.json')));
+  if (!(root instanceof Uint8Array)) return { kind: 'refused', refusals: [root] };
+  writeFileSync(path.join(metaDir, 'root.json'), root);
+  for (const name of TRUSTED_FILES.slice(1)) {
+    const bytes = readOptional(path.join(opts.metadataDir, name));
+    if (bytes) writeFileSync(path.join(metaDir, name), bytes);
+  }
+  opts.fetcher.lastTransportFailure = undefined;
+  const updater = new Updater({ metadataDir: metaDir, metadataBaseUrl: opts.fetcher.baseUrl, targetDir, targetBaseUrl: opts.fetcher.targetBaseUrl, fetcher: opts.fetcher });
+  try {
+    await updater.refresh();
+  } catch (error) {
+    const t = opts.fetcher.lastTransportFailure;
+    if (t) return { kind: 'unreachable', error: t };
+    const served = opts.fetcher.served;
+    const previousTimestamp = readOptional(path.join(opts.metadataDir, 'timestamp.json'));
+    const why = diagnoseMetadata({
+      reader: { size: (rel) => served.get(rel)?.length, read: (rel) => served.get(rel) ?? new Uint8Array() },
+      trusted: root, trustedName: 'root.json', ...(previousTimestamp ? { previousTimestamp } : {}), now: new Date(),
+    });
+    return { kind: 'refused', refusals: [why ?? tufRefusal(error)] };
+  }
+  persistTrusted(metaDir, opts.metadataDir);
+  const finalRoot = parseRoot(new Uint8Array(readFileSync(path.join(metaDir, 'root.json')))).signed;
+  const targets = Metadata.fromJSON(MetadataKind.Targets, parseJsonBytes(new Uint8Array(readFileSync(path.join(metaDir, 'targets.json')))) as never) as Metadata<Targets>;
+  const bundlePath = bundleTargetPath(opts.group);
+  const info = targets.signed.targets[bundlePath];
+  if (!info) return { kind: 'refused', refusals: [refusal('VR1014', targetFilePath(bundlePath))] };
+  const cap = opts.maxBundleBytes ?? 256 << 20;
+  if (info.length > cap) return { kind: 'refused', refusals: [refusal('VR1010', targetFilePath(bundlePath), { actual: info.length, limit: cap })] };
+  const fetched = new Map<string, Uint8Array>();
+  for (const p of [bundlePath, provenanceTargetPath(opts.group)]) {
+    const t = targets.signed.targets[p];
+    if (!t) continue;
+    try {
+      const local = await updater.downloadTarget(t, path.join(targetDir, sha256Hex(p)));
+      fetched.set(p, new Uint8Array(readFileSync(local)));
+    } catch (error) {
+      const failure = opts.fetcher.lastTransportFailure;
+      if (failure) return { kind: 'unreachable', error: failure };
+      const oversize = error instanceof DownloadLengthMismatchError;
+      const file = targetFilePath(p);
+      return { kind: 'refused', refusals: [oversize ? refusal('VR1010', file, { actual: 'more', limit: t.length }) : refusal('VR1001', file, { detail: (error as Error).message })] };
+    }
+  }
+  const checked = checkPulled(opts.group, info, fetched.get(bundlePath) as Uint8Array, fetched.get(provenanceTargetPath(opts.group)), finalRoot, targets.signed.version);
+  return 'code' in checked ? { kind: 'refused', refusals: [checked] } : { kind: 'verified', bundle: checked };
+}
+
+/** When the trusted timestamp in the state expires, if it is readable. */
+export function trustedExpiry(metadataDir: string): Date | undefined {
+  const bytes = readOptional(path.join(metadataDir, 'timestamp.json'));
+  if (!bytes) return undefined;
+  try {
+    const expires = (parseJsonBytes(bytes) as { signed?: { expires?: unknown } }).signed?.expires;
+    return typeof expires === 'string' ? new Date(expires) : undefined;
+  } catch {
+    return undefined;
+  }
+}
