@@ -1,0 +1,138 @@
+/**
+ * Request bodies of the Splunk HTTP Event Collector protocol
+ * (https://docs.splunk.com/Documentation/Splunk/latest/Data/FormateventsforHTTPEventCollector).
+ * `/services/collector/event` takes JSON objects written one after another (no array, optional
+ * whitespace between them), each an envelope `{"event": …, "time", "host", "source",
+ * "sourcetype", "index", "fields"}`. As in Splunk, the events before a bad one are kept and the
+ * answer names the bad one's 0-based index.
+ */
+import type { CompiledFormat, SourceEvent } from './log-format.js';
+import { parseDelimited } from './delimited.js';
+import { parseJsonLines } from './jsonl.js';
+import type { Problem } from './problems.js';
+
+/** A HEC status: HTTP status and the JSON body Splunk sends. */
+export interface HecStatus {
+  readonly status: number;
+  readonly body: { readonly text: string; readonly code: number; readonly 'invalid-event-number'?: number };
+}
+
+/** Splunk's HEC answers, by name. */
+export const HEC = {
+  success: { status: 200, body: { text: 'Success', code: 0 } },
+  tokenRequired: { status: 401, body: { text: 'Token is required', code: 2 } },
+  invalidAuthorization: { status: 401, body: { text: 'Invalid authorization', code: 3 } },
+  invalidToken: { status: 403, body: { text: 'Invalid token', code: 4 } },
+  noData: { status: 400, body: { text: 'No data', code: 5 } },
+  incorrectIndex: { status: 400, body: { text: 'Incorrect index', code: 7 } },
+  internalError: { status: 500, body: { text: 'Internal server error', code: 8 } },
+  busy: { status: 503, body: { text: 'Server is busy', code: 9 } },
+  healthy: { status: 200, body: { text: 'HEC is healthy', code: 17 } },
+  unhealthy: { status: 503, body: { text: 'HEC is unhealthy, queues are full', code: 18 } },
+} as const satisfies Record<string, HecStatus>;
+
+/** Invalid data format (code 6), naming the bad event. */
+export function invalidFormat(index: number): HecStatus {
+  return { status: 400, body: { text: 'Invalid data format', code: 6, 'invalid-event-number': index } };
+}
+
+function eventError(code: 12 | 13, index: number): HecStatus {
+  return { status: 400, body: { text: code === 12 ? 'Event field is required' : 'Event field cannot be blank', code, 'invalid-event-number': index } };
+}
+
+/** The events kept from a body, the envelope `source` of each, and the error that stopped it, if any. */
+export interface ParsedBody {
+  readonly events: SourceEvent[];
+  /** Envelope `source` per event (undefined when absent), for routing to a LogSource. */
+  readonly sources: (string | undefined)[];
+  readonly error?: HecStatus;
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/** End (exclusive) of the JSON object starting at `start`, or -1 when it never closes. */
+function objectEnd(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** Turns an envelope's `event` into an event object: objects as they are, strings per the source's format. */
+export type EventDecoder = (value: string) => SourceEvent | undefined;
+
+/** The decoder for string events of a source: JSON when it looks like an object, else one delimited row, else `{message}`. */
+export function stringDecoder(format: CompiledFormat | undefined, origin: string): EventDecoder {
+  return (value) => {
+    const problems: Problem[] = [];
+    if (!format || format.type === 'jsonl' || format.type === 'syslog') {
+      if (value.trimStart().startsWith('{')) {
+        const rows = parseJsonLines(value, 1, origin, format).rows;
+        if (rows.length === 1) return rows[0]!.event;
+      }
+      return { message: value };
+    }
+    const rows = parseDelimited(value, format, origin, { line: 0 }, true).rows;
+    return rows.length > 0 ? rows[0]!.event : { message: value };
+  };
+}
+
+/** Parses a `/services/collector/event` body; `decode(source)` gives the decoder for string events of that envelope source. */
+export function parseEventBody(text: string, decode: (source: string | undefined) => EventDecoder, stamp: (source: string | undefined, event: SourceEvent) => void): ParsedBody {
+  const events: SourceEvent[] = [];
+  const sources: (string | undefined)[] = [];
+  let i = 0;
+  let index = 0;
+  for (;;) {
+    while (i < text.length && isWs(text.charCodeAt(i))) i++;
+    if (i >= text.length) break;
+    if (text.charCodeAt(i) !== 123) return { events, sources, error: invalidFormat(index) };
+    const end = objectEnd(text, i);
+    if (end < 0) return { events, sources, error: invalidFormat(index) };
+    let envelope: Record<string, unknown>;
+    try {
+      envelope = JSON.parse(text.slice(i, end)) as Record<string, unknown>;
+    } catch {
+      return { events, sources, error: invalidFormat(index) };
+    }
+    const value = envelope.event;
+    if (value === undefined || value === null) return { events, sources, error: eventError(12, index) };
+    if (value === '' || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)) return { events, sources, error: eventError(13, index) };
+    const source = typeof envelope.source === 'string' ? envelope.source : undefined;
+    let event: SourceEvent | undefined;
+    if (typeof value === 'object' && !Array.isArray(value)) event = value as SourceEvent;
+    else if (typeof value === 'string') event = decode(source)(value);
+    else event = { message: typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value) };
+    if (!event) return { events, sources, error: invalidFormat(index) };
+    const fields = envelope.fields;
+    if (typeof fields === 'object' && fields !== null && !Array.isArray(fields)) {
+      for (const [k, v] of Object.entries(fields)) if (!(k in event)) event[k] = v;
+    }
+    if (typeof envelope.host === 'string' && !('host' in event)) event.host = envelope.host;
+    stamp(source, event);
+    // HEC `time` is epoch seconds (number or numeric string); the format's own time field wins.
+    if (!('@timestamp' in event) && envelope.time !== undefined) {
+      const t = Number(envelope.time);
+      if (Number.isFinite(t)) event['@timestamp'] = new Date(t * 1000).toISOString();
+    }
+    events.push(event);
+    sources.push(source);
+    index++;
+    i = end;
+  }
+  if (index === 0) return { events, sources, error: HEC.noData };
+  return { events, sources };
+}
