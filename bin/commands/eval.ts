@@ -23,6 +23,7 @@ Options:
   --time-field FIELD     field holding the event time for correlations (repeatable; default:
                          @timestamp, timestamp, Event.System.TimeCreated.#attributes.SystemTime, ...)
   --placeholder NAME=V   a value for |expand placeholder %NAME% (repeatable)
+  --map RULE=EVENT       read the rule field RULE from the event field EVENT (repeatable; on top of the pipeline)
   --stats                print event, match and rules-tested-per-event counts on stderr
 
 Output lines:
@@ -77,6 +78,16 @@ function placeholders(values: readonly string[] | undefined): Record<string, str
   return out;
 }
 
+function fieldMap(values: readonly string[] | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--map expects RULE_FIELD=EVENT_FIELD, got \`${v}\``);
+    (out[v.slice(0, eq)] ??= []).push(v.slice(eq + 1));
+  }
+  return out;
+}
+
 /** `vigil eval`: Sigma rules against events, one JSON object per match. */
 export const evalCommand: Command = {
   name: 'eval',
@@ -89,6 +100,7 @@ export const evalCommand: Command = {
       pipeline: { type: 'string' },
       'time-field': { type: 'string', multiple: true },
       placeholder: { type: 'string', multiple: true },
+      map: { type: 'string', multiple: true },
       stats: { type: 'boolean' },
     });
     // `--rules a.yml b.yml` leaves b.yml as a positional: it is one more rule path.
@@ -104,7 +116,7 @@ export const evalCommand: Command = {
     }
     const pipelineArg = values.pipeline?.includes('/') ? path.resolve(io.cwd, values.pipeline) : values.pipeline;
     const reporter = new DiagnosticList();
-    const loaded = loadSigmaRules(rulePaths, io.cwd, reporter, { ...(pipelineArg ? { pipeline: pipelineArg } : {}), placeholders: placeholders(values.placeholder) });
+    const loaded = loadSigmaRules(rulePaths, io.cwd, reporter, { ...(pipelineArg ? { pipeline: pipelineArg } : {}), placeholders: placeholders(values.placeholder), fieldMap: fieldMap(values.map) });
     for (const p of loaded.unreadable) writeLine(io.stderr, `error: cannot read \`${p}\``);
     const diags = [...reporter.items].sort(compareDiagnostics);
     for (const d of diags) {

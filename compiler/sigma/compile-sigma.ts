@@ -8,7 +8,7 @@ import type { Attribution, DetectionRule, Expr, FilterRule, Rule, Variant } from
 import { compileDetection } from './compile-detection.js';
 import { compileCorrelation, type RuleHeader } from './compile-correlation.js';
 import { loadPipeline, variantsFor, type Pipeline, type PipelineVariant } from './pipelines.js';
-import { mapFields, necessaryAtoms, normalizeAtoms, requiredEventIds, simplify } from './lower-variants.js';
+import { mapFields, necessaryAtoms, normalizeAtoms, requiredEventIds, simplify, type FieldMap } from './lower-variants.js';
 import { jsOf, pairOf, rootMap } from './yaml-nodes.js';
 
 /**
@@ -42,6 +42,11 @@ export interface SigmaOptions {
   readonly pipelineData?: Pipeline;
   /** Values for `|expand` placeholders, by placeholder name. */
   readonly placeholders?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Rule field → event field renames that apply on top of the pipeline (e.g. from a LogSource
+   * policy, whose `event field → rule field` mapping the caller inverts).
+   */
+  readonly fieldMap?: FieldMap;
 }
 
 function strOrUndef(v: unknown): string | undefined {
@@ -110,12 +115,12 @@ function logsourceOf(root: YAMLMap): Record<string, string> {
 }
 
 /** Lowers one expression into the variants the pipeline gives the logsource. */
-export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, string>>, pipeline: Pipeline | undefined): Variant[] {
+export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, string>>, pipeline: Pipeline | undefined, extra: FieldMap = {}): Variant[] {
   const scoped = variantsFor(pipeline, logsource);
   const list: readonly PipelineVariant[] = scoped.length > 0 ? scoped : [{ fieldMap: {} }];
   const out: Variant[] = [];
   for (const pv of list) {
-    const map = { ...(pipeline?.fieldMap ?? {}), ...pv.fieldMap };
+    const map = { ...(pipeline?.fieldMap ?? {}), ...pv.fieldMap, ...extra };
     const condition = simplify(mapFields(expr, map));
     const atoms = necessaryAtoms(condition);
     const required = requiredEventIds(condition);
@@ -183,7 +188,7 @@ export function compileSigmaDoc(input: SigmaDocInput, reporter: Reporter, option
     if (condNode === undefined) counting.report(diag('VG6009', spanOfNode(source.path, filter.key as never), { field: 'filter.condition' }));
     const expr = compileDetection(fmap, condNode, ctx, ['rules']);
     if (!expr || !head || failed || pipeline === false || !rules) return undefined;
-    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, rules, logsource, variants: lowerVariants(expr, logsource, pipeline) };
+    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, rules, logsource, variants: lowerVariants(expr, logsource, pipeline, options.fieldMap) };
     return { type: 'filter', id: ir.id, title: ir.title, ir };
   }
   const detection = pairOf(root, 'detection');
@@ -201,6 +206,6 @@ export function compileSigmaDoc(input: SigmaDocInput, reporter: Reporter, option
   if (condNode === undefined) counting.report(diag('VG6009', spanOfNode(source.path, detection.key as never), { field: 'detection.condition' }));
   const expr = compileDetection(dmap, condNode, ctx);
   if (!expr || !head || failed || pipeline === false) return undefined;
-  const ir: DetectionRule = { type: 'detection', ...head, logsource, variants: lowerVariants(expr, logsource, pipeline) };
+  const ir: DetectionRule = { type: 'detection', ...head, logsource, variants: lowerVariants(expr, logsource, pipeline, options.fieldMap) };
   return { type: 'rule', id: ir.id, title: ir.title, ir };
 }

@@ -110,6 +110,10 @@ describe('compileSigmaDoc: lowering', () => {
     const { rules } = compileText(rule("  sel:\n    Image|endswith: '\\whoami.exe'\n    CommandLine|contains: ['/all', '/priv']\n  condition: sel"));
     expect((rules[0] as DetectionRule).variants[0]!.prefilter).toEqual([{ field: 'Image', needle: '\\whoami.exe' }]);
   });
+  test('a caller field map (a LogSource policy) renames rule fields on top of the pipeline', () => {
+    const { rules } = compileText(rule('  sel:\n    Image: x\n  condition: sel'), { fieldMap: { Image: 'process.executable' } });
+    expect((rules[0] as DetectionRule).variants[0]!.condition).toMatchObject({ op: 'field', field: 'process.executable' });
+  });
   test('attribution travels with the rule', () => {
     const { rules } = compileText(rule('  sel:\n    A: x\n  condition: sel', 'author: Jane Doe\nreferences:\n  - https://example.org/x\nlicense: DRL-1.1\n'));
     expect(rules[0]!.type === 'detection' && rules[0]!.attribution).toEqual({ author: 'Jane Doe', references: ['https://example.org/x'], license: 'DRL-1.1', source: 'rules/test.yml' });
