@@ -19,7 +19,7 @@ import { pairOf } from './yaml-nodes.js';
 
 /** What loading produced: compiled IR rules and the sources read (for code frames). */
 export interface LoadedRules {
-  readonly rules: readonly Rule[];
+  readonly rules: Rule[];
   readonly sources: ReadonlyMap<string, Source>;
   /** Paths that could not be read. */
   readonly unreadable: readonly string[];
