@@ -29,6 +29,8 @@ export interface CorrelationAlert {
 export interface Observation {
   /** Position of the firing rule in the correlation's `rules` list. */
   readonly ref: number;
+  /** The firing rule's id and name, so aliases may name it either way. */
+  readonly keys?: readonly (string | undefined)[];
   readonly read: (field: string) => unknown;
   readonly time: number;
   readonly events: readonly number[];
@@ -78,17 +80,20 @@ export class CorrelationState {
   }
 
   /** The field an alias resolves to for the referenced rule at position `ref`. */
-  private fieldFor(name: string, ref: number): string {
+  private fieldFor(name: string, obs: Observation): string {
     const alias = this.rule.aliases?.[name];
     if (!alias) return name;
-    return alias[this.rule.rules[ref]!] ?? name;
+    for (const key of [this.rule.rules[obs.ref], ...(obs.keys ?? [])]) {
+      if (key !== undefined && alias[key] !== undefined) return alias[key]!;
+    }
+    return name;
   }
 
   /** Feeds one observation; returns the alerts it completes. */
   observe(obs: Observation): CorrelationAlert[] {
     const values: Record<string, string> = {};
     for (const g of this.rule.groupBy) {
-      const v = scalarString(obs.read(this.fieldFor(g, obs.ref)));
+      const v = scalarString(obs.read(this.fieldFor(g, obs)));
       // Like `stats ... by` in SIEMs, an event without a group-by field joins no group.
       if (v === undefined) return [];
       values[g] = v;
@@ -102,7 +107,7 @@ export class CorrelationState {
     const field = this.rule.condition?.field;
     const kind = this.rule.correlation;
     if (field !== undefined && kind !== 'event_count' && !kind.startsWith('temporal')) {
-      const raw = obs.read(this.fieldFor(field, obs.ref));
+      const raw = obs.read(this.fieldFor(field, obs));
       if (kind === 'value_count') {
         value = scalarString(raw);
         if (value === undefined) return out;

@@ -36,6 +36,8 @@ export type Emit = (alert: Alert) => void;
 interface Listener {
   readonly state: CorrelationState;
   readonly ref: number;
+  /** The referenced rule's id and name. */
+  readonly keys: readonly (string | undefined)[];
 }
 
 /** A loaded rule set with correlation state; feed it events in order. */
@@ -63,19 +65,18 @@ export class Engine {
     this.correlations = corrRules.map((r) => new CorrelationState(r));
     this.readTime = makeTimeReader(options.timeFields);
     const detections = this.ruleSet.rules;
-    const refsTo = (key: (string | undefined)[]) => (c: CorrelationRule) => c.rules.findIndex((ref) => key.includes(ref));
-    this.ruleListeners = detections.map((d) => this.listenersFor(corrRules, refsTo([d.id, d.name])));
-    this.corrListeners = corrRules.map((c) => this.listenersFor(corrRules, refsTo([c.id, c.name])));
+    this.ruleListeners = detections.map((d) => this.listenersFor(corrRules, [d.id, d.name]));
+    this.corrListeners = corrRules.map((c) => this.listenersFor(corrRules, [c.id, c.name]));
     // Sigma `generate`: referenced rules report their own matches only if a referencing correlation asks for it.
     this.suppressedRule = this.ruleListeners.map((ls) => ls.length > 0 && !ls.some((l) => l.state.rule.generate));
     this.suppressedCorr = this.corrListeners.map((ls) => ls.length > 0 && !ls.some((l) => l.state.rule.generate));
   }
 
-  private listenersFor(corrRules: readonly CorrelationRule[], refOf: (c: CorrelationRule) => number): Listener[] {
+  private listenersFor(corrRules: readonly CorrelationRule[], keys: readonly (string | undefined)[]): Listener[] {
     const out: Listener[] = [];
     corrRules.forEach((c, i) => {
-      const ref = refOf(c);
-      if (ref >= 0) out.push({ state: this.correlations[i]!, ref });
+      const ref = c.rules.findIndex((r) => keys.includes(r));
+      if (ref >= 0) out.push({ state: this.correlations[i]!, ref, keys });
     });
     return out;
   }
@@ -104,7 +105,7 @@ export class Engine {
         else this.lastTime = time;
       }
       for (const l of listeners) {
-        const alerts = l.state.observe({ ref: l.ref, read: (f) => this.getter(f)(event), time, events: [index] });
+        const alerts = l.state.observe({ ref: l.ref, keys: l.keys, read: (f) => this.getter(f)(event), time, events: [index] });
         for (const a of alerts) this.fire(a, emit);
       }
     }
@@ -114,7 +115,7 @@ export class Engine {
     const ci = this.correlations.findIndex((c) => c.rule === alert.rule);
     if (!this.suppressedCorr[ci]) emit({ kind: 'correlation', ...alert });
     for (const l of this.corrListeners[ci] ?? []) {
-      const next = l.state.observe({ ref: l.ref, read: (f) => alert.group[f], time: alert.end, events: alert.events });
+      const next = l.state.observe({ ref: l.ref, keys: l.keys, read: (f) => alert.group[f], time: alert.end, events: alert.events });
       for (const a of next) this.fire(a, emit);
     }
   }

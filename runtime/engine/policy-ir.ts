@@ -5,6 +5,7 @@
  * the same shape.
  */
 
+import type { CorrelationRule } from './ir.js';
 /** What selects the events an entry scores; every given selector must match (AND). */
 export interface ScoreSelector {
   /** Sigma rule id (or a filter's lowered id `filter:<name>`) the event must match. */
@@ -53,5 +54,26 @@ export interface AnomalyIR {
   readonly learningMs: number;
   readonly suppressOnCollector: boolean;
   readonly level?: string;
+  readonly actions?: readonly string[];
+}
+
+/** One chain step: the event must match every ref (a rule id, or a filter's `filter:<name>`). */
+export interface ChainStepIR {
+  readonly refs: readonly string[];
+  /** Label shown in alerts. */
+  readonly name?: string;
+}
+
+/**
+ * A lowered Chain: Sigma's temporal_ordered correlation (`rules` are the steps' first refs, in
+ * order; `groupBy` the key; `timespanMs` the window) with two compatible extensions a plain
+ * correlation reader may ignore: steps that need several refs at once, and a step that must
+ * not follow within the window.
+ */
+export interface ChainRule extends CorrelationRule {
+  readonly correlation: 'temporal_ordered';
+  readonly steps: readonly ChainStepIR[];
+  /** When present, a completed chain fires only if no matching event with the same key follows within the window after its last step. */
+  readonly notFollowedBy?: ChainStepIR;
   readonly actions?: readonly string[];
 }

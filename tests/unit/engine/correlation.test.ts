@@ -61,6 +61,11 @@ describe('correlations', () => {
     expect(run(text, [ev(0), ev(1), ev(2)])).toEqual([]);
     expect(run(text, [ev(0), ev(1)])).toMatchObject([{ value: 2 }]);
   });
+  test('aliases may name a rule referenced by id', () => {
+    const rules = base('a', 'a') + '---\n' + base('b', 'b').replace('id: b\nname: b', 'id: b-id\nname: b');
+    const text = rules + corr('  type: temporal\n  rules: [a, b-id]\n  group-by: [ip]\n  timespan: 1m\n  aliases:\n    ip:\n      a: SrcIp\n      b: DstIp\n');
+    expect(run(text, [{ Action: 'a', SrcIp: '1.2.3.4', '@timestamp': t(0) }, { Action: 'b', DstIp: '1.2.3.4', '@timestamp': t(1) }])).toMatchObject([{ group: { ip: '1.2.3.4' } }]);
+  });
   test('aliases map one group-by name to different fields per rule', () => {
     const rules = base('a', 'a') + '---\n' + base('b', 'b');
     const text = rules + corr('  type: temporal\n  rules: [a, b]\n  group-by: [ip]\n  timespan: 1m\n  aliases:\n    ip:\n      a: SrcIp\n      b: DstIp\n');
