@@ -1,3 +1,5 @@
+import type { CorrelationRule } from './ir.js';
+
 /**
  * The policy IR: threat scores and anomalies as plain JSON data next to the detection IR.
  * Filters lower to `DetectionRule` and chains to `CorrelationRule` (temporal_ordered), so only
@@ -5,14 +7,15 @@
  * the same shape.
  */
 
-import type { CorrelationRule } from './ir.js';
 /** What selects the events an entry scores; every given selector must match (AND). */
 export interface ScoreSelector {
-  /** Sigma rule id (or a filter's lowered id `filter:<name>`) the event must match. */
+  /** Sigma rule id the event must match. */
   readonly rule?: string;
-  /** Sigma tag of a matching rule. */
+  /** Lowered id of a Filter (`filter:<name>`) the event must match. */
+  readonly filter?: string;
+  /** Sigma tag that one of the rules the event matches carries. */
   readonly tag?: string;
-  /** Sigma level of a matching rule. */
+  /** Sigma level that one of the rules the event matches has. */
   readonly level?: string;
 }
 
