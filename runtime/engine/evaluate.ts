@@ -101,13 +101,14 @@ export class RuleSet {
       }
     }
     const entries = bucket.entries;
+    const force = bucket.force;
     this.stats.candidates += entries.length;
     let channelLow: string | undefined;
     for (let i = 0; i < entries.length; i++) {
       const v = entries[i]!;
       const rule = this.variantRule[v]!;
       if (this.ruleDone[rule] === epoch) continue;
-      if (this.variantPrefiltered[v] === 1 && this.hits[v] !== epoch) continue;
+      if (this.variantPrefiltered[v] === 1 && force[i] === 0 && this.hits[v] !== epoch) continue;
       this.stats.tests++;
       if (!this.matchers[v]!(view)) continue;
       this.ruleDone[rule] = epoch;

@@ -19,7 +19,16 @@ export interface Bucket {
   readonly entries: Int32Array;
   /** Field slots to scan with the prefilter automata before testing. */
   readonly scanSlots: Int32Array;
+  /** Per entry: 1 when the entry is tested without consulting the prefilter in this bucket. */
+  readonly force: Uint8Array;
 }
+
+/**
+ * A field is scanned for a bucket only when at least this many of the bucket's variants rely on
+ * it: scanning a long field (a call trace, a script block) for one variant's needles costs more
+ * than testing that variant.
+ */
+const MIN_VARIANTS_PER_SCAN = 3;
 
 const ANY = '\u0000any';
 const CACHE_LIMIT = 4096;
@@ -56,9 +65,11 @@ export class RuleIndex {
       if (eventId !== -1) add(c, eventId);
     }
     const entries = Int32Array.from([...ids].sort((a, b) => a - b));
-    const slots = new Set<number>();
-    for (const id of entries) for (const s of this.variants[id]!.scanSlots) slots.add(s);
-    return { entries, scanSlots: Int32Array.from([...slots].sort((a, b) => a - b)) };
+    const uses = new Map<number, number>();
+    for (const id of entries) for (const s of this.variants[id]!.scanSlots) uses.set(s, (uses.get(s) ?? 0) + 1);
+    const slots = [...uses].filter(([, n]) => n >= MIN_VARIANTS_PER_SCAN).map(([s]) => s).sort((a, b) => a - b);
+    const force = Uint8Array.from(entries, (id) => (this.variants[id]!.scanSlots.some((s) => !slots.includes(s)) ? 1 : 0));
+    return { entries, scanSlots: Int32Array.from(slots), force };
   }
 
   /** The bucket for an event's channel (as written) and event id (-1 when unknown). */
