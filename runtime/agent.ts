@@ -39,7 +39,6 @@ export interface AgentOptions {
   readonly pollIntervalMs?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
-  readonly limits?: Partial<Limits>;
   readonly maxBundleBytes?: number;
   /** After an activation, this many engine errors within `probationMs` make the agent revert. */
   readonly burstErrors?: number;

@@ -22,7 +22,7 @@ export const agentCommand: Command = {
   name: 'agent',
   summary: 'run the agent: pull and verify the group\'s bundle, activate it atomically, evaluate events',
   help: `Usage: vigil agent --server URL --trust TRUST --state DIR --group G [--host ID] [--events FILE|-]
-                   [--key AGENT.key] [--interval 30s] [--ca FILE]
+                   [--key AGENT.key] [--interval 30s] [--timeout 15s] [--ca FILE]
 
 Polls URL (a \`vigil serve\` server or any static HTTP(S) copy of OUT, or oci://HOST:PORT/REPO:TAG)
 with ETags and exponential backoff with jitter; verifies through the TUF client against the pinned
@@ -35,6 +35,7 @@ previous one keeps running and the failure is reported (stderr, and POST /status
   --events FILE   JSON Lines events to evaluate (\`-\` for stdin)
   --key FILE      the agent's age identity (\`vigil keygen --kind agent\`), to open sealed credentials
   --interval D    poll interval (default 30s; e.g. 500ms, 10s, 5m)
+  --timeout D     deadline of one request (default 15s); a server silent for a third of it is dropped
   --ca FILE       extra CA certificate (PEM) for an HTTPS server with a private CA
 Stop with Ctrl-C (SIGINT) or SIGTERM.
 
@@ -44,7 +45,7 @@ Examples:
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       server: { type: 'string' }, trust: { type: 'string' }, state: { type: 'string' }, group: { type: 'string' }, host: { type: 'string' },
-      events: { type: 'string' }, key: { type: 'string' }, interval: { type: 'string' }, ca: { type: 'string' },
+      events: { type: 'string' }, key: { type: 'string' }, interval: { type: 'string' }, ca: { type: 'string' }, timeout: { type: 'string' },
     }, false);
     if (positionals.length > 0) throw new UsageError('vigil agent takes no positional arguments');
     for (const name of ['server', 'trust', 'state', 'group'] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
@@ -54,12 +55,16 @@ Examples:
     if (!isSafeSegment(host)) throw new UsageError('--host must be a host name (letters, digits, `.`, `_`, `-`)');
     const interval = values.interval === undefined ? 30_000 : parseInterval(values.interval);
     if (interval === undefined) throw new UsageError('--interval must be a duration such as 500ms, 30s or 5m');
+    const timeoutMs = values.timeout === undefined ? 15_000 : parseInterval(values.timeout);
+    if (timeoutMs === undefined) throw new UsageError('--timeout must be a duration such as 5s');
+    // A silent server is given at most a third of the deadline, so a stall is noticed early.
+    const limits = { timeoutMs, stallMs: Math.max(100, Math.min(5_000, Math.round(timeoutMs / 3))) };
     const server = values.server as string;
     let origin: Origin;
     if (server.startsWith('oci://')) {
       const ref = parseOciRef(server.slice('oci://'.length));
       if (typeof ref === 'string') throw new UsageError(ref);
-      origin = ociOrigin(ref);
+      origin = ociOrigin(ref, { limits });
     } else {
       if (!/^https?:\/\//.test(server)) throw new UsageError('--server must be an http(s):// or oci:// URL');
       let ca: Buffer | undefined;
@@ -71,7 +76,7 @@ Examples:
           return EXIT.failed;
         }
       }
-      origin = httpOrigin({ base: server, host, group, ...(ca ? { ca } : {}) });
+      origin = httpOrigin({ base: server, host, group, limits, ...(ca ? { ca } : {}) });
     }
     let trust: Uint8Array;
     try {

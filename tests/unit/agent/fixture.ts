@@ -16,14 +16,14 @@ import { REPO_ROOT } from '../../helpers/cli.js';
  */
 
 /** The MSP example's recon rules, compiled (once per process). */
-let cached: Rule[] | undefined;
-export function reconRules(): Rule[] {
+let cached: readonly Rule[] | undefined;
+export function reconRules(): readonly Rule[] {
   if (cached) return cached;
   const reporter = new DiagnosticList();
   const loaded = loadSigmaRules([path.join(REPO_ROOT, 'examples/msp/rules')], REPO_ROOT, reporter, { pipeline: 'windows' });
   if (loaded.rules.length === 0) throw new Error('no rules compiled from examples/msp/rules');
   cached = loaded.rules;
-  return cached;
+  return loaded.rules;
 }
 
 export const WHOAMI_ID = '37616311-889e-4039-b6b8-6db75eae7fff';
