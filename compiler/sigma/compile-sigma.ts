@@ -188,7 +188,7 @@ export function compileSigmaDoc(input: SigmaDocInput, reporter: Reporter, option
     if (condNode === undefined) counting.report(diag('VG6009', spanOfNode(source.path, filter.key as never), { field: 'filter.condition' }));
     const expr = compileDetection(fmap, condNode, ctx, ['rules']);
     if (!expr || !head || failed || pipeline === false || !rules) return undefined;
-    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, rules, logsource, variants: lowerVariants(expr, logsource, pipeline, options.fieldMap) };
+    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, attribution: head.attribution, rules, logsource, variants: lowerVariants(expr, logsource, pipeline, options.fieldMap) };
     return { type: 'filter', id: ir.id, title: ir.title, ir };
   }
   const detection = pairOf(root, 'detection');

@@ -175,6 +175,7 @@ export interface FilterRule {
   readonly id: string;
   readonly name?: string;
   readonly title: string;
+  readonly attribution: Attribution;
   /** Rule ids or names the filter applies to; `any` applies it to every rule of a matching logsource. */
   readonly rules: readonly string[] | 'any';
   readonly logsource: Readonly<Record<string, string>>;

@@ -808,6 +808,7 @@ export interface FilterRule {
    * The rule title.
    */
   title: string;
+  attribution: Attribution2;
   /**
    * Rule ids or names the filter applies to, or `any`.
    */
@@ -824,12 +825,33 @@ export interface FilterRule {
   variants: Variant[];
 }
 /**
+ * Attribution.
+ */
+export interface Attribution2 {
+  /**
+   * The rule's author(s).
+   */
+  author?: string;
+  /**
+   * Links to the rule's sources.
+   */
+  references?: string[];
+  /**
+   * The rule's license, when given.
+   */
+  license?: string;
+  /**
+   * Repository-relative path of the rule file.
+   */
+  source?: string;
+}
+/**
  * Rule attribution kept for alerts (Detection Rule License).
  *
  * This interface was referenced by `DetectionIr`'s JSON-Schema
  * via the `definition` "attribution".
  */
-export interface Attribution2 {
+export interface Attribution3 {
   /**
    * The rule's author(s).
    */

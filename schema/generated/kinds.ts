@@ -2948,6 +2948,16 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
         "additionalProperties": false,
         "description": "A compiled Sigma filter.",
         "properties": {
+          "attribution": {
+            "$ref": "#/$defs/attribution",
+            "description": "Attribution.",
+            "examples": [
+              {
+                "author": "Jane Doe",
+                "source": "filters/admins.yml"
+              }
+            ]
+          },
           "id": {
             "description": "Rule id (the Sigma `id`, else its `name`, else file#index).",
             "examples": [
@@ -3044,6 +3054,7 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
           "type",
           "id",
           "title",
+          "attribution",
           "rules",
           "logsource",
           "variants"

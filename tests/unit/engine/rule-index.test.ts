@@ -42,11 +42,11 @@ function run(rules: Rule[], event: unknown): { ids: string[]; tests: number } {
 }
 
 describe('rule index and prefilter', () => {
-  const rules = rulesOf([proc('whoami', '\\whoami.exe'), proc('net', '\\net.exe'), logon, any].join('---\n'));
+  const rules = rulesOf([proc('whoami', '\\whoami.exe'), proc('net', '\\net.exe'), proc('ipconfig', '\\ipconfig.exe'), logon, any].join('---\n'));
   test('a Sysmon process creation meets only rules that can match it', () => {
     const r = run(rules, { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Image: 'C:\\Windows\\System32\\whoami.exe' });
     expect(r.ids).toEqual(['whoami']);
-    // whoami (prefilter hit) and the unscoped regex rule; net is skipped by its literal, logon by its event id.
+    // whoami (prefilter hit) and the unscoped regex rule; net and ipconfig are skipped by their literals, logon by its event id.
     expect(r.tests).toBe(2);
   });
   test('the Security variant uses its own field names', () => {
