@@ -65,4 +65,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'engine-state-and-collector-baseline',
+    sql: `
+      -- Policy engine state (runtime/state/engine-state.ts): threat-score windows, chain progress,
+      -- anomaly baselines and learning starts, the event-time watermark. expires is event time in
+      -- epoch ms (NULL: kept for good); rows past it are evicted so the table stays bounded.
+      CREATE TABLE engine_state (
+        space TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires REAL,
+        PRIMARY KEY (space, policy, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX engine_state_expires ON engine_state (expires) WHERE expires IS NOT NULL;
+      -- The collector's global anomaly baseline (runtime/collector/baseline-sqlite.ts): one row per
+      -- policy and value tuple (without host), with the host that reported it first.
+      CREATE TABLE collector_baseline (
+        policy TEXT NOT NULL,
+        tuple TEXT NOT NULL,
+        relationship TEXT NOT NULL,
+        first_host TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        hosts TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (policy, tuple)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
