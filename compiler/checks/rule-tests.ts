@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { isMap, isSeq, type Document, type Node, type YAMLMap } from 'yaml';
 import { diag } from '../diagnostics/diagnostic.js';
 import type { Reporter } from '../reporter.js';
@@ -5,6 +7,7 @@ import type { Source } from '../source.js';
 import { fileStart, spanOfNode, type Span } from '../span.js';
 import type { DetectionRule, Rule } from '../../runtime/engine/ir.js';
 import { compileRuleSet } from '../../runtime/engine/evaluate.js';
+import { splitEvents } from '../../runtime/engine/event-stream.js';
 import type { Check, CheckInput } from './check.js';
 
 /**
@@ -23,11 +26,13 @@ import type { Check, CheckInput } from './check.js';
  * apply to the rule, so a passing test means the deployed rule behaves the same way.
  */
 
-/** One sample: an event (or several) and whether the rule must match it. */
+/** One sample: an event (or several) and whether the rule must match it, or how many of them. */
 export interface RuleTestCase {
   readonly name: string;
   readonly events: readonly unknown[];
   readonly match: boolean;
+  /** Exact number of events the rule must match (a Package's `expectMatches`); overrides `match`. */
+  readonly count?: number;
   readonly span: Span;
 }
 
@@ -95,9 +100,17 @@ export function runRuleTests(suites: readonly RuleTestSuite[], rules: readonly R
       continue;
     }
     for (const c of suite.cases) {
-      let matched = false;
-      for (const event of c.events) ruleSet.evaluate(event, (ri) => (matched ||= ri === target));
-      if (matched === c.match) continue;
+      let hits = 0;
+      for (const event of c.events) {
+        let matched = false;
+        ruleSet.evaluate(event, (ri) => (matched ||= ri === target));
+        if (matched) hits++;
+      }
+      if (c.count !== undefined) {
+        if (hits !== c.count) reporter.report(diag('VG6020', c.span, { name: c.name, detail: `expected ${c.count} matching event${c.count === 1 ? '' : 's'}, got ${hits}` }));
+        continue;
+      }
+      if (hits > 0 === c.match) continue;
       const detail = c.match ? 'expected the rule to match, but it did not' : 'expected no match, but the rule matched';
       reporter.report(diag('VG6020', c.span, { name: c.name, detail }));
     }
@@ -114,11 +127,51 @@ export function ruleTests(input: { readonly tests: readonly { readonly source: S
   runRuleTests(suites, input.rules, reporter);
 }
 
-/** The same, as an entry of ALL_CHECKS (compiler/checks/index.ts). */
+/** Events of a Package test: inline `events`, plus `eventsFile` (JSON Lines) read from a working tree. */
+function packageEvents(source: Source, test: Record<string, unknown>, at: Span, reporter: Reporter): unknown[] | undefined {
+  const events: unknown[] = Array.isArray(test.events) ? [...(test.events as unknown[])] : [];
+  if (typeof test.eventsFile === 'string') {
+    if (source.origin.kind !== 'worktree') return events;
+    try {
+      const text = readFileSync(path.join(source.origin.root, test.eventsFile), 'utf8');
+      for (const rec of splitEvents(text)) if ('event' in rec) events.push(rec.event);
+    } catch {
+      reporter.report(diag('VG6021', at, { detail: `cannot read events file \`${test.eventsFile}\`` }));
+      return undefined;
+    }
+  }
+  return events;
+}
+
+/** Rule tests written in a Package's `spec.tests` (`name`, `rule`, `events`/`eventsFile`, `expectMatches`). */
+export function packageRuleTests(source: Source, doc: Document.Parsed, reporter: Reporter): RuleTestSuite[] {
+  const testsNode = doc.getIn(['spec', 'tests'], true) as Node | undefined;
+  if (!isSeq(testsNode)) return [];
+  const suites: RuleTestSuite[] = [];
+  testsNode.items.forEach((item) => {
+    if (!isMap(item)) return;
+    const data = item.toJSON() as Record<string, unknown>;
+    if (typeof data.rule !== 'string' || typeof data.expectMatches !== 'number') return;
+    const span = spanOfNode(source.path, (nodeOf(item, 'name') ?? item) as never);
+    const events = packageEvents(source, data, span, reporter);
+    if (!events) return;
+    const name = typeof data.name === 'string' ? data.name : data.rule;
+    suites.push({ rule: data.rule, file: source.path, span: spanOfNode(source.path, (nodeOf(item, 'rule') ?? item) as never), cases: [{ name, events, match: data.expectMatches > 0, count: data.expectMatches, span }] });
+  });
+  return suites;
+}
+
+/** The same, as an entry of ALL_CHECKS (compiler/checks/index.ts): sidecars and Package tests. */
 export const ruleTestsCheck: Check = {
   code: 'VG6020',
   run({ allDocs, sigma }: CheckInput, report: Reporter): void {
-    const tests = allDocs.filter((d) => d.kind === 'RuleTests').map((d) => ({ source: d.source, doc: d.doc }));
-    ruleTests({ tests, rules: [...sigma.values()].map((c) => c.ir) }, report);
+    const suites: RuleTestSuite[] = [];
+    for (const d of allDocs) {
+      if (d.kind === 'RuleTests') {
+        const suite = parseRuleTests(d.source, d.doc, report);
+        if (suite) suites.push(suite);
+      } else if (d.kind === 'Package') suites.push(...packageRuleTests(d.source, d.doc, report));
+    }
+    runRuleTests(suites, [...sigma.values()].map((c) => c.ir), report);
   },
 };
