@@ -33,6 +33,7 @@ const MIN_VARIANTS_PER_SCAN = 3;
 const ANY = '\u0000any';
 const CACHE_LIMIT = 4096;
 
+/** Variants bucketed by (channel, event id), with merged buckets cached per pair seen. */
 export class RuleIndex {
   /** channel (lowercased or ANY) → event id (or -2 for any) → variant ids. */
   private readonly table = new Map<string, Map<number, number[]>>();
