@@ -72,6 +72,7 @@ async function fingerprintOf(handle: FileHandle, size: number): Promise<string> 
 
 /** Follows a source's files; call `poll()` to read what is new. */
 export class FileFollower {
+  private recovered = false;
   private readonly handles = new Map<string, { handle: FileHandle; path: string }>();
   private readonly chunkBytes: number;
   private readonly getCursor;
@@ -100,6 +101,10 @@ export class FileFollower {
       }
     }
     let delivered = 0;
+    if (!this.recovered) {
+      this.recovered = true;
+      delivered += await this.recoverRotated(current);
+    }
     // Rotated or deleted files first: their remaining lines are older than the new file's.
     for (const [id, open] of [...this.handles]) {
       if (current.has(id)) continue;
@@ -122,6 +127,44 @@ export class FileFollower {
       delivered += await this.drain(id, entry.handle, file, !this.options.follow);
     }
     if (!this.options.follow) await this.close();
+    return delivered;
+  }
+
+  /**
+   * After a restart: files with a stored offset that no longer match the patterns were rotated
+   * while the agent was down. Find each by identity next to where it was, read its rest, and
+   * forget cursors of files that are gone.
+   */
+  private async recoverRotated(current: ReadonlyMap<string, string>): Promise<number> {
+    const rows = this.options.store.db.prepare<[string], { file_id: string; path: string }>('SELECT file_id, path FROM source_offsets WHERE source = ?').all(this.options.source);
+    let delivered = 0;
+    const listings = new Map<string, Map<string, string>>();
+    for (const row of rows) {
+      if (current.has(row.file_id)) continue;
+      const dir = path.dirname(row.path);
+      let ids = listings.get(dir);
+      if (!ids) {
+        ids = new Map();
+        listings.set(dir, ids);
+        for (const name of await readdir(dir).catch(() => [] as string[])) {
+          const full = path.join(dir, name);
+          const s = await stat(full, { bigint: true }).catch(() => undefined);
+          if (s?.isFile()) ids.set(`${s.dev}:${s.ino}`, full);
+        }
+      }
+      const moved = ids.get(row.file_id);
+      if (!moved) {
+        this.options.store.db.prepare('DELETE FROM source_offsets WHERE source = ? AND file_id = ?').run(this.options.source, row.file_id);
+        continue;
+      }
+      const handle = await open(moved, 'r').catch(() => undefined);
+      if (!handle) continue;
+      try {
+        delivered += await this.drain(row.file_id, handle, moved, true);
+      } finally {
+        await handle.close();
+      }
+    }
     return delivered;
   }
 
