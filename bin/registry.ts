@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { checkCommand } from './commands/check.js';
+import { compileCommand } from './commands/compile.js';
 import { evalCommand } from './commands/eval.js';
 import { keygenCommand } from './commands/keygen.js';
 import { trustInitCommand, trustRotateCommand } from './commands/trust-init.js';
@@ -9,6 +10,8 @@ import { secretOpenCommand, secretSealCommand } from './commands/secret-seal.js'
 import { agentCommand } from './commands/agent.js';
 import { publishCommand } from './commands/publish.js';
 import { serveCommand } from './commands/serve.js';
+import { planCommand } from './commands/plan.js';
+import { diffCommand } from './commands/diff.js';
 
 /** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, compileCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand, planCommand, diffCommand];

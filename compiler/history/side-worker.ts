@@ -1,0 +1,7 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Input } from '../index.js';
+import { loadSide } from './side.js';
+
+/** Worker thread entry of `loadSides`: compiles one side and posts its snapshot (plain data, structured-cloned). */
+const input = workerData as Input;
+parentPort?.postMessage(await loadSide(input));

@@ -1,0 +1,61 @@
+import { Worker } from 'node:worker_threads';
+import { compile, type Input } from '../index.js';
+import { lineCol } from '../source.js';
+import { snapshotOf, type PolicySnapshot } from './snapshot.js';
+
+/**
+ * One side of a comparison: a policy directory at a ref (or in the working tree), compiled
+ * and reduced to its snapshot. Two sides compile in two worker threads at once when the
+ * compiled build runs, so `vigil plan` costs about one compilation of wall time, not two.
+ */
+
+/** An error that kept a side from compiling, located for printing. */
+export interface SideError {
+  readonly code: string;
+  readonly message: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A compiled side, or why it could not be compiled. */
+export type SideResult =
+  | { readonly ok: true; readonly snapshot: PolicySnapshot }
+  | { readonly ok: false; readonly fatal: boolean; readonly errors: readonly SideError[]; readonly errorCount: number };
+
+/** Compiles one side in this thread. */
+export async function loadSide(input: Input): Promise<SideResult> {
+  const result = await compile(input);
+  if (result.ok) return { ok: true, snapshot: snapshotOf(result.model, result.sigma, result.sources) };
+  const errors = result.report.diagnostics
+    .filter((d) => d.severity === 'error')
+    .slice(0, 20)
+    .map((d) => {
+      const source = result.sources.get(d.span.file);
+      const at = source ? lineCol(source, d.span.start) : { line: 1, column: 1 };
+      return { code: d.code, message: d.message, file: d.span.file, line: at.line, column: at.column };
+    });
+  return { ok: false, fatal: result.fatal, errors, errorCount: result.report.errors };
+}
+
+/** Compiles two sides, in parallel worker threads when running from the compiled build. */
+export async function loadSides(a: Input, b: Input): Promise<[SideResult, SideResult]> {
+  const workerUrl = new URL('./side-worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.js')) return [await loadSide(a), await loadSide(b)];
+  return Promise.all([inWorker(workerUrl, a), inWorker(workerUrl, b)]);
+}
+
+function inWorker(url: URL, input: Input): Promise<SideResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: { dir: input.dir, ...(input.ref === undefined ? {} : { ref: input.ref }) } });
+    let done = false;
+    worker.once('message', (result: SideResult) => {
+      done = true;
+      resolve(result);
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!done) reject(new Error(`compiler worker exited with code ${code}`));
+    });
+  });
+}
