@@ -10,14 +10,26 @@ import { classify } from './stages/classify.js';
 import { validate } from './stages/validate.js';
 import { resolve } from './stages/resolve.js';
 import { check } from './stages/check.js';
+import { lower, type LoweredBundle } from './stages/lower.js';
+import { readAttachments, type Attachments } from './lower/attachments.js';
+import { eventsFiles } from './lower/self-tests.js';
 
 export type { Input } from './stages/load.js';
 export type { CompileOptions, DiagnosticSummary } from './context.js';
 export type { Model } from './model.js';
+export type { BundleDocument, LoweredBundle } from './stages/lower.js';
 
 /** The outcome of a compilation: tagged by whether any error was reported. */
 export type CompileResult = (
-  | { readonly ok: true; readonly model: Model; readonly sigma: ReadonlyMap<Doc, SigmaCompiled> }
+  | {
+      readonly ok: true;
+      readonly model: Model;
+      readonly sigma: ReadonlyMap<Doc, SigmaCompiled>;
+      /** One bundle document per host group, when the lower stage ran. */
+      readonly bundles?: readonly LoweredBundle[];
+      /** Non-policy files the bundles embed (rule tests' events), when the lower stage ran. */
+      readonly attachments?: Attachments;
+    }
   | { readonly ok: false; readonly model?: Model; readonly fatal: boolean }
 ) & {
   /** Sorted, capped diagnostics with error and warning counts. */
@@ -29,7 +41,7 @@ export type CompileResult = (
 };
 
 /**
- * Compiles a policy repository up to the check stage; never throws for bad input.
+ * Compiles a policy repository into per-group bundle documents; never throws for bad input.
  *
  * Stages run in STAGES order. Each one drops only the documents it found broken and passes
  * the rest on, so one bad file never hides the problems of the others (a repository is
@@ -43,13 +55,16 @@ export async function compile(input: Input, opts: CompileOptions = {}): Promise<
   const docs = ctx.time('classify', () => classify(yamlDocs, ctx)); if (!runsBefore('validate', until)) return finish(ctx);
   const valid = ctx.time('validate', () => validate(docs, ctx));    if (!runsBefore('resolve', until)) return finish(ctx);
   const model = ctx.time('resolve', () => resolve(valid, docs, ctx)); if (!runsBefore('check', until)) return finish(ctx, model);
-  const checked = ctx.time('check', () => check(model, docs, ctx));
-  return finish(ctx, model, checked.sigma);
+  const checked = ctx.time('check', () => check(model, docs, ctx)); if (ctx.failed || !runsBefore('lower', until)) return finish(ctx, model, checked.sigma);
+  const origin = sources[0]?.origin;
+  const attachments = await ctx.timeAsync('lower', () => readAttachments(input, origin?.kind === 'git' ? origin.commit : undefined, eventsFiles(model)));
+  const bundles = ctx.time('lower', () => lower(model, checked.sigma, attachments, ctx));
+  return finish(ctx, model, checked.sigma, { bundles, attachments });
 }
 
-function finish(ctx: CompileContext, model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>): CompileResult {
+function finish(ctx: CompileContext, model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>, lowered?: { bundles: readonly LoweredBundle[]; attachments: Attachments }): CompileResult {
   const report = ctx.summary();
   const common = { report, sources: ctx.sources, timings: ctx.timings };
-  if (!ctx.failed && model !== undefined && sigma !== undefined) return { ok: true, model, sigma, ...common };
+  if (!ctx.failed && model !== undefined && sigma !== undefined) return { ok: true, model, sigma, ...(lowered ?? {}), ...common };
   return { ok: false, fatal: ctx.fatal, ...(model ? { model } : {}), ...common };
 }

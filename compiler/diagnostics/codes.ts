@@ -1,5 +1,6 @@
 import type { CodeInfo } from './code-info.js';
 import { SIGMA_CODES } from './sigma-codes.js';
+import { LOWER_CODES } from './lower-codes.js';
 
 /**
  * The catalog of every diagnostic code: the only place diagnostic text lives.
@@ -215,7 +216,7 @@ const CORE_CODES = {
   },
 } as const satisfies Record<string, CodeInfo>;
 
-export const CODES: Readonly<Record<CodeId, CodeInfo>> = { ...CORE_CODES, ...SIGMA_CODES };
+export const CODES: Readonly<Record<CodeId, CodeInfo>> = { ...CORE_CODES, ...SIGMA_CODES, ...LOWER_CODES };
 
 /** Every known diagnostic code. */
-export type CodeId = keyof typeof CORE_CODES | keyof typeof SIGMA_CODES;
+export type CodeId = keyof typeof CORE_CODES | keyof typeof SIGMA_CODES | keyof typeof LOWER_CODES;

@@ -1,0 +1,211 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compile, type CompileResult, type LoweredBundle } from '../../compiler/index.js';
+import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import type { CodeId } from '../../compiler/diagnostics/codes.js';
+import { attachmentDigests } from '../../compiler/lower/attachments.js';
+import { compilerVersion, sourceFacts, type SourceFacts } from '../../compiler/lower/source-facts.js';
+import type { StageName } from '../../compiler/pipeline.js';
+import { fileStart } from '../../compiler/span.js';
+import { KeyFileError, listOption, readSigningKeys } from '../../runtime/bundle/key-files.js';
+import type { SigningKey } from '../../runtime/bundle/keys.js';
+import { bundleTargetPath } from '../../runtime/bundle/layout.js';
+import type { Lifetimes } from '../../runtime/bundle/metadata.js';
+import { readRepositoryState, writeArtifacts } from '../../runtime/bundle/repo-files.js';
+import type { BuildProblem, PendingSignature } from '../../runtime/bundle/tuf-repo.js';
+import { sha256Hex } from '../../runtime/bundle/canonical.js';
+import { buildRepository } from '../../targets/bundle.js';
+import type { RenderInput } from '../../targets/diagnostics/locate.js';
+import { renderJson } from '../../targets/diagnostics/json.js';
+import { renderPretty } from '../../targets/diagnostics/pretty.js';
+import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import type { Io } from '../io.js';
+
+const HELP = `Usage: vigil compile [DIR] [--ref REF] --out OUT [--key KEY...] [--trust TRUST] [options]
+
+Compiles a policy repository into one bundle per host group and writes OUT, a signed TUF
+repository (docs/bundle-format.md): each bundle holds the group's Sigma rules as IR, threat
+scores, chains, anomalies, audit checks, dashboards, services, actions, log sources, sealed
+credentials and self-test vectors, plus an in-toto provenance statement signed in a DSSE
+envelope. The same commit always gives byte-identical files: times come from git, never from
+the clock. Diagnostics are reported as by \`vigil check\`; nothing is written when there is an error.
+
+Options:
+  --out OUT             the repository to write (created; earlier versions continue from it)
+  --ref REF             compile DIR as of a git ref instead of the working tree
+  --key KEY             a signing key from \`vigil keygen\` (repeatable); it signs every role the root
+                        gives it; roles left below their threshold are listed as pending
+  --trust TRUST         the trust root (\`vigil trust init\`); may be left out when OUT already has it
+  --pipeline NAME       Sigma logsource pipeline (default: windows; \`none\` maps nothing)
+  --lifetime ROLE=DUR   metadata lifetime from the commit time: targets, snapshot or timestamp,
+                        DUR like 90d, 12h (repeatable; defaults 90d, 30d, 7d)
+  --format FORMAT       pretty (default) or json (diagnostics and one line per bundle)
+  -h, --help            show this help
+
+Exit codes: 0 written (signatures may be pending), 1 errors, 2 usage error.
+
+Examples:
+  vigil compile examples/msp --out out --key keys/ci.key --trust trust/root.json
+  vigil compile --ref origin/main --out out --key keys/ci.key --trust trust/root.json`;
+
+/** Which VG5xxx code each repository-builder problem is reported with. */
+export const PROBLEM_CODES: Readonly<Record<BuildProblem['slug'], CodeId>> = {
+  'unsafe-name': 'VG5010',
+  'bad-bundle': 'VG5011',
+  'bad-root-chain': 'VG5012',
+  'bad-previous-state': 'VG5013',
+  'duplicate-target': 'VG5014',
+  'duplicate-group': 'VG5014',
+  'timestamp-key-needed': 'VG5015',
+};
+
+const ROLES = ['targets', 'snapshot', 'timestamp'] as const;
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Parses `--lifetime ROLE=DUR` options into seconds per role. */
+function lifetimes(values: readonly string[]): Partial<Lifetimes> {
+  const out: Partial<Record<keyof Lifetimes, number>> = {};
+  for (const v of values) {
+    const m = /^(targets|snapshot|timestamp)=([1-9][0-9]{0,6})([smhd])$/.exec(v);
+    if (!m) throw new UsageError(`--lifetime expects ROLE=DURATION with ROLE one of ${ROLES.join(', ')} and a duration like 90d or 12h, got \`${v}\``);
+    out[m[1] as keyof Lifetimes] = Number(m[2]) * (UNIT_SECONDS[m[3] as string] as number);
+  }
+  return out;
+}
+
+/** `vigil compile`: policy repository → signed per-group bundles in OUT. */
+export const compileCommand: Command = {
+  name: 'compile',
+  summary: 'compile a policy repository into signed, reproducible per-group bundles',
+  help: HELP,
+  async run(argv: readonly string[], io: Io): Promise<number> {
+    const { values, positionals } = parseCommandArgs(argv, {
+      ref: { type: 'string' }, out: { type: 'string', short: 'o' }, key: { type: 'string', multiple: true }, trust: { type: 'string' },
+      pipeline: { type: 'string' }, lifetime: { type: 'string', multiple: true }, format: { type: 'string', short: 'f' },
+    });
+    if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
+    if (!values.out) throw new UsageError('--out OUT is required');
+    const format = values.format ?? 'pretty';
+    if (format !== 'pretty' && format !== 'json') throw new UsageError(`unknown format \`${format}\` (expected pretty or json)`);
+    if (values.ref !== undefined && values.ref.trim() === '') throw new UsageError('--ref needs a git ref');
+    const life = lifetimes(values.lifetime ?? []);
+    const pipeline = values.pipeline ?? 'windows';
+    const dirArg = positionals[0] ?? '.';
+    const dir = path.resolve(io.cwd, dirArg);
+    const out = path.resolve(io.cwd, values.out);
+    const input = { dir, ...(values.ref === undefined ? {} : { ref: values.ref }) };
+
+    const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
+    const result = await compile(input, { ...(pipeline === 'none' ? {} : { sigma: { pipeline } }), ...(progress ? { onProgress: progress.update } : {}) });
+    progress?.done();
+    if (result.ok === false && result.fatal) {
+      for (const d of result.report.diagnostics) io.stderr.write(`error[${d.code}]: ${d.message}\n`);
+      return EXIT.usage;
+    }
+    const rel = path.relative(io.cwd, dir).split(path.sep).join('/');
+    const render = (extra: readonly Diagnostic[]): void => renderDiagnostics(io, format, result, rel, extra);
+    if (!result.ok || result.bundles === undefined) {
+      render([]);
+      return EXIT.failed;
+    }
+
+    const problems: Diagnostic[] = [];
+    const repoProblem = (code: CodeId, detail: string) => problems.push(diag(code, fileStart(''), { detail }));
+    let keys: SigningKey[] = [];
+    try {
+      keys = await readSigningKeys(listOption(values.key), io.cwd);
+    } catch (error) {
+      if (!(error instanceof KeyFileError)) throw error;
+      repoProblem('VG5016', error.message);
+    }
+    const roots: Uint8Array[] = [];
+    if (values.trust !== undefined) {
+      try {
+        roots.push(new Uint8Array(await readFile(path.resolve(io.cwd, values.trust))));
+      } catch {
+        repoProblem('VG5016', `cannot read trust root \`${values.trust}\``);
+      }
+    }
+    if (problems.length > 0) {
+      render(problems);
+      return EXIT.failed;
+    }
+    const facts = await sourceFacts(dir, values.ref, io.env);
+    const inputs = [...[...result.sources.values()].map((s) => ({ path: s.path, sha256: s.digest })), ...attachmentDigests(result.attachments ?? new Map())];
+    const built = buildRepository({
+      bundles: result.bundles.map((b) => ({ group: b.group, ...(b.ring === undefined ? {} : { ring: b.ring }), document: b.document })),
+      provenance: { commit: facts.commit, tree: facts.tree, author: facts.author, commitTime: facts.commitTime, compilerVersion: compilerVersion(), inputs },
+      roots, keys, lifetimes: life, previous: await readRepositoryState(out),
+    });
+    if (!built.ok) {
+      for (const p of built.problems) repoProblem(PROBLEM_CODES[p.slug], p.message);
+      render(problems);
+      return EXIT.failed;
+    }
+    await writeArtifacts(out, built.artifacts, { prune: true });
+    render([]);
+    const digests = new Map(built.artifacts.map((a) => [a.path, sha256Hex(a.bytes)]));
+    printBundles(io, format, values.out, result.bundles, digests, built.pending, facts);
+    return EXIT.ok;
+  },
+};
+
+/** Prints the diagnostics of the compilation (plus repository-level ones) in the chosen format. */
+function renderDiagnostics(io: Io, format: string, result: CompileResult, rel: string, extra: readonly Diagnostic[]): void {
+  const diagnostics = [...result.report.diagnostics, ...extra];
+  const input: RenderInput = {
+    diagnostics,
+    omitted: result.report.omitted,
+    sources: result.sources,
+    redact: diagnostics.filter((d) => d.code === 'VG4006').map((d) => d.span),
+    displayPath: (file) => (rel === '' ? file : file === '' ? rel : `${rel}/${file}`),
+  };
+  if (format === 'json') {
+    io.stdout.write(renderJson(input));
+    return;
+  }
+  if (diagnostics.length === 0) return;
+  io.stderr.write(renderPretty(input, { color: io.color }));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+  io.stderr.write(`\n${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+}
+
+/** Prints one line per bundle (path, digest, rules), pending signatures and where the build came from. */
+function printBundles(io: Io, format: string, outArg: string, bundles: readonly LoweredBundle[], digests: ReadonlyMap<string, string>, pending: readonly PendingSignature[], facts: SourceFacts): void {
+  const pathOf = (group: string) => `targets/${bundleTargetPath(group)}`;
+  if (format === 'json') {
+    for (const b of bundles) {
+      writeLine(io.stdout, JSON.stringify({ group: b.group, ...(b.ring ? { ring: b.ring } : {}), path: `${outArg}/${pathOf(b.group)}`, sha256: digests.get(pathOf(b.group)), rules: b.rules, features: b.document.features }));
+    }
+    for (const p of pending) writeLine(io.stdout, JSON.stringify({ pending: p }));
+    writeLine(io.stdout, JSON.stringify({ source: facts }));
+    return;
+  }
+  const source = facts.from === 'none' ? `no git commit (commit time ${facts.commitTime})` : `commit ${facts.commit.slice(0, 12)}${facts.dirty ? ' with uncommitted changes' : ''}, ${facts.commitTime}`;
+  writeLine(io.stdout, `compiled ${bundles.length} bundle${bundles.length === 1 ? '' : 's'} into ${outArg} from ${source}`);
+  const width = Math.max(0, ...bundles.map((b) => b.group.length));
+  for (const b of bundles) {
+    writeLine(io.stdout, `  ${b.group.padEnd(width)}  ${outArg}/${pathOf(b.group)}  sha256:${digests.get(pathOf(b.group)) ?? '?'}  ${b.rules} rule${b.rules === 1 ? '' : 's'}`);
+  }
+  if (bundles.length === 0) writeLine(io.stdout, '  (no HostGroup is defined, so there is no bundle)');
+  for (const p of pending) writeLine(io.stdout, `pending: \`${p.file}\` has ${p.have} of ${p.need} signature(s) for role \`${p.role}\``);
+  if (facts.dirty) writeLine(io.stdout, 'note: the policy directory has uncommitted changes; provenance names HEAD and the digests of the files actually compiled');
+  if (facts.from === 'none') writeLine(io.stdout, `note: not a git commit; times derive from ${io.env.SOURCE_DATE_EPOCH ? 'SOURCE_DATE_EPOCH' : 'the Unix epoch (set SOURCE_DATE_EPOCH)'}, so metadata may already be expired`);
+}
+
+/** A one-line progress display on stderr, for long runs on a terminal. */
+function progressLine(io: Io): { update: (stage: StageName, done: number, total: number) => void; done: () => void } {
+  let shown = false;
+  return {
+    update(stage, done, total) {
+      if (total < 500) return;
+      shown = true;
+      io.stderr.write(`\r\u001b[2K${stage} ${done}/${total}`);
+    },
+    done() {
+      if (shown) io.stderr.write('\r\u001b[2K');
+    },
+  };
+}
+
