@@ -143,12 +143,17 @@ export class PolicyEngine {
       this.stats.late++;
       return;
     }
-    if (t > this.watermark) this.advance(t, emit);
-    if (hasRefs) {
-      for (const s of this.scores) this.score(s, event, index, t, emit);
-      for (const c of this.chains) this.follow(c, event, index, t, emit);
-    }
-    for (const a of this.anomalies) this.watch(a, event, index, t, emit);
+    const stateful = (): void => {
+      if (t > this.watermark) this.advance(t, emit);
+      if (hasRefs) {
+        for (const s of this.scores) this.score(s, event, index, t, emit);
+        for (const c of this.chains) this.follow(c, event, index, t, emit);
+      }
+      for (const a of this.anomalies) this.watch(a, event, index, t, emit);
+    };
+    // One transaction per event: its state changes commit together, or not at all.
+    if (this.store.batch) this.store.batch(stateful);
+    else stateful();
   }
 
   private anomalyCandidate(event: unknown): boolean {

@@ -29,6 +29,8 @@ export interface StateStore {
   count(space?: StateSpace): number;
   /** Every entry of a space, optionally of one policy, sorted by policy then key. */
   entries(space: StateSpace, policy?: string): StateEntry[];
+  /** Runs the writes of one event together (one SQLite transaction); stores without transactions just call fn. */
+  batch?<T>(fn: () => T): T;
 }
 
 const slot = (space: StateSpace, policy: string, key: string): string => `${space}\u0000${policy}\u0000${key}`;

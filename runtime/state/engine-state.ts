@@ -55,6 +55,11 @@ export class SqliteStateStore implements StateStore {
     return space === undefined ? this.countAll.get()! : this.countSpace.get(space)!;
   }
 
+  /** Runs fn in one transaction, so an event's writes commit together (and once). */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** Lists entries of a space. */
   entries(space: StateSpace, policy?: string): StateEntry[] {
     const rows = policy === undefined ? this.listSpace.all(space) : this.listPolicy.all(space, policy);
