@@ -1,6 +1,7 @@
 import type { CodeInfo } from './code-info.js';
 import { SIGMA_CODES } from './sigma-codes.js';
 import { LOWER_CODES } from './lower-codes.js';
+import { POLICY_CODES } from './policy-codes.js';
 
 /**
  * The catalog of every diagnostic code: the only place diagnostic text lives.
@@ -216,7 +217,7 @@ const CORE_CODES = {
   },
 } as const satisfies Record<string, CodeInfo>;
 
-export const CODES: Readonly<Record<CodeId, CodeInfo>> = { ...CORE_CODES, ...SIGMA_CODES, ...LOWER_CODES };
+export const CODES: Readonly<Record<CodeId, CodeInfo>> = { ...CORE_CODES, ...SIGMA_CODES, ...LOWER_CODES, ...POLICY_CODES };
 
 /** Every known diagnostic code. */
-export type CodeId = keyof typeof CORE_CODES | keyof typeof SIGMA_CODES | keyof typeof LOWER_CODES;
+export type CodeId = keyof typeof CORE_CODES | keyof typeof SIGMA_CODES | keyof typeof LOWER_CODES | keyof typeof POLICY_CODES;
