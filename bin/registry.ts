@@ -12,6 +12,7 @@ import { publishCommand } from './commands/publish.js';
 import { serveCommand } from './commands/serve.js';
 import { planCommand } from './commands/plan.js';
 import { diffCommand } from './commands/diff.js';
+import { historyCommand } from './commands/history.js';
 
 /** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand, compileCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand, planCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, compileCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand, planCommand, diffCommand, historyCommand];
