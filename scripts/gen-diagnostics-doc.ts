@@ -21,6 +21,15 @@ export const EXAMPLE_ELSEWHERE: Readonly<Partial<Record<CodeId, string>>> = {
   VG6016: 'in `vigil check` the Sigma schema reports a malformed filter section first (VG2xxx); `vigil eval` reports VG6016',
   VG6017: 'a `vigil eval --pipeline NAME` option naming no pipeline; see tests/e2e/eval.test.ts',
   VG6018: 'in `vigil check` the Sigma schema reports a field of the wrong type first (VG2003); `vigil eval` reports VG6018',
+  VG5002: 'a safety net: `vigil check` reports a failing rule test first (VG6020)',
+  VG5004: 'only with `--ref`, when a rule test\'s events file is missing at that ref',
+  VG5010: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
+  VG5011: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
+  VG5012: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
+  VG5013: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
+  VG5014: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
+  VG5015: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
+  VG5016: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
 };
 
 /** The example folder of a code (`examples/broken/VG2001-unknown-field`), if present. */

@@ -59,7 +59,7 @@ export const checkCommand: Command = {
     if (ref !== undefined && ref.trim() === '') throw new UsageError('--ref needs a git ref');
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
-    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'check', ...(progress ? { onProgress: progress.update } : {}) });
+    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(progress ? { onProgress: progress.update } : {}) });
     progress?.done();
 
     if (result.ok === false && result.fatal) {
