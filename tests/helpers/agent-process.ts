@@ -14,7 +14,8 @@ export class VigilProcess {
   private partial = { stdout: '', stderr: '' };
 
   constructor(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+    // VIGIL_TEST_CLI lets a developer point the tests at a private build while others rebuild dist/.
+    this.child = spawn(process.execPath, [process.env.VIGIL_TEST_CLI ?? CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', CI: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

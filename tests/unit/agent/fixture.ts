@@ -54,8 +54,8 @@ export interface Fixture {
   readonly trust: Uint8Array;
   readonly trustFile: string;
   readonly out: string;
-  /** Publishes (or re-publishes, with version bumps) the given bundles to `out`. */
-  publish(bundles: readonly { group: string; document: object; ring?: string }[], commitTime?: Date): Promise<void>;
+  /** Publishes (or re-publishes, with version bumps) the given bundles to `out` (or to `opts.out`). */
+  publish(bundles: readonly { group: string; document: object; ring?: string }[], opts?: { commitTime?: Date; out?: string }): Promise<void>;
 }
 
 /** Creates a fixture with one signing key holding every role. */
@@ -70,16 +70,17 @@ export async function fixture(prefix = 'vigil-agent-'): Promise<Fixture> {
   let tick = 0;
   return {
     dir, key, trust, trustFile, out,
-    async publish(bundles, commitTime) {
-      const previous = await readRepositoryState(out);
+    async publish(bundles, opts = {}) {
+      const target = opts.out ?? out;
+      const previous = await readRepositoryState(target);
       // Each publish gets a later commit time, so every role changes and versions go up.
-      const time = commitTime ?? new Date(Date.now() - 3_600_000 + 1000 * ++tick);
+      const time = opts.commitTime ?? new Date(Date.now() - 3_600_000 + 1000 * ++tick);
       const result = buildRepository({
         bundles, roots: [trust], keys: [key], previous,
         provenance: { commit: '1'.repeat(40), tree: '2'.repeat(40), author: 'Ada <ada@example.org>', commitTime: time.toISOString(), compilerVersion: '0.1.0', inputs: [] },
       });
       if (!result.ok) throw new Error(result.problems.map((p) => p.message).join('; '));
-      await writeArtifacts(out, result.artifacts, { prune: true });
+      await writeArtifacts(target, result.artifacts, { prune: true });
     },
   };
 }
