@@ -5403,6 +5403,657 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
     "title": "Pipeline",
     "type": "object"
   },
+  "https://vigil.dev/schema/v1/policy-ir.schema.json": {
+    "$defs": {
+      "anomaly": {
+        "additionalProperties": false,
+        "description": "A lowered Anomaly: first-seen detection of a tuple of event fields, after a learning period.",
+        "examples": [
+          {
+            "eventIds": [
+              1
+            ],
+            "id": "new-parent-child",
+            "key": [
+              "host",
+              "ParentImage",
+              "Image"
+            ],
+            "learningMs": 604800000,
+            "relationship": "parent-child",
+            "suppressOnCollector": true,
+            "type": "anomaly"
+          }
+        ],
+        "properties": {
+          "actions": {
+            "description": "Names of the Action documents that receive the alert.",
+            "examples": [
+              [
+                "default-alert"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "eventIds": {
+            "description": "Event ids the relationship comes from when no filter is given (Sysmon 1, 7, 17, 18).",
+            "examples": [
+              [
+                1
+              ]
+            ],
+            "items": {
+              "type": "integer"
+            },
+            "type": "array"
+          },
+          "filter": {
+            "description": "Lowered id of the Filter an event must match first.",
+            "examples": [
+              "filter:sysmon-process-creation"
+            ],
+            "type": "string"
+          },
+          "id": {
+            "description": "The Anomaly's `metadata.name`; alerts name it as `rule`.",
+            "examples": [
+              "new-parent-child"
+            ],
+            "type": "string"
+          },
+          "key": {
+            "description": "Fields whose value tuple is tracked; `host` first for the relationships.",
+            "examples": [
+              [
+                "host",
+                "ParentImage",
+                "Image"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "minItems": 1,
+            "type": "array"
+          },
+          "learningMs": {
+            "description": "Learning period per host in milliseconds, from the first event the anomaly considered there.",
+            "examples": [
+              604800000
+            ],
+            "minimum": 0,
+            "type": "integer"
+          },
+          "level": {
+            "description": "Level of the alert.",
+            "enum": [
+              "informational",
+              "low",
+              "medium",
+              "high",
+              "critical"
+            ],
+            "examples": [
+              "high"
+            ],
+            "type": "string"
+          },
+          "relationship": {
+            "description": "The built-in relationship tracked, or `first-seen` for a custom key tuple.",
+            "enum": [
+              "first-seen",
+              "parent-child",
+              "user-process",
+              "process-dll",
+              "user-pipe"
+            ],
+            "examples": [
+              "parent-child"
+            ],
+            "type": "string"
+          },
+          "suppressOnCollector": {
+            "description": "Whether a tuple another host already reported to the collector stays quiet.",
+            "examples": [
+              true
+            ],
+            "type": "boolean"
+          },
+          "type": {
+            "const": "anomaly",
+            "description": "Policy type.",
+            "examples": [
+              "anomaly"
+            ]
+          }
+        },
+        "required": [
+          "type",
+          "id",
+          "relationship",
+          "key",
+          "learningMs",
+          "suppressOnCollector"
+        ],
+        "type": "object"
+      },
+      "chainRule": {
+        "additionalProperties": false,
+        "description": "A lowered Chain: Sigma's temporal_ordered correlation with Vigil's `steps` and `notFollowedBy` extensions.",
+        "examples": [
+          {
+            "attribution": {},
+            "correlation": "temporal_ordered",
+            "generate": true,
+            "groupBy": [
+              "host"
+            ],
+            "id": "recon",
+            "rules": [
+              "a",
+              "b"
+            ],
+            "steps": [
+              {
+                "refs": [
+                  "a"
+                ]
+              },
+              {
+                "refs": [
+                  "b"
+                ]
+              }
+            ],
+            "timespanMs": 600000,
+            "title": "recon",
+            "type": "correlation"
+          }
+        ],
+        "properties": {
+          "actions": {
+            "description": "Names of the Action documents that receive the alert.",
+            "examples": [
+              [
+                "default-alert"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "attribution": {
+            "additionalProperties": false,
+            "description": "Where the chain came from (its policy file); the `attribution` shape of detection-ir.schema.json.",
+            "examples": [
+              {
+                "source": "chains/domain-admin-recon.yaml"
+              }
+            ],
+            "properties": {
+              "source": {
+                "description": "Repository-relative path of the Chain file.",
+                "examples": [
+                  "chains/domain-admin-recon.yaml"
+                ],
+                "type": "string"
+              }
+            },
+            "type": "object"
+          },
+          "correlation": {
+            "const": "temporal_ordered",
+            "description": "Always temporal_ordered: the steps must occur in order.",
+            "examples": [
+              "temporal_ordered"
+            ]
+          },
+          "generate": {
+            "const": true,
+            "description": "Always true: the rules a chain follows keep reporting their own matches.",
+            "examples": [
+              true
+            ]
+          },
+          "groupBy": {
+            "description": "Key fields whose values must be equal in every step's event.",
+            "examples": [
+              [
+                "host"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "minItems": 1,
+            "type": "array"
+          },
+          "id": {
+            "description": "The Chain's `metadata.name`; alerts name it as `rule`.",
+            "examples": [
+              "domain-admin-recon"
+            ],
+            "type": "string"
+          },
+          "level": {
+            "description": "Level of the alert.",
+            "enum": [
+              "informational",
+              "low",
+              "medium",
+              "high",
+              "critical"
+            ],
+            "examples": [
+              "high"
+            ],
+            "type": "string"
+          },
+          "name": {
+            "description": "The Chain's `metadata.name` again, so correlations can refer to it by name.",
+            "examples": [
+              "domain-admin-recon"
+            ],
+            "type": "string"
+          },
+          "notFollowedBy": {
+            "$ref": "#/$defs/chainStep",
+            "description": "A completed chain fires only if no event matching this step with the same key follows within the window after its last step.",
+            "examples": [
+              {
+                "refs": [
+                  "filter:logoff"
+                ]
+              }
+            ]
+          },
+          "rules": {
+            "description": "The first ref of each step, in order (what a plain temporal_ordered reader follows).",
+            "examples": [
+              [
+                "37616311-889e-4039-b6b8-6db75eae7fff",
+                "3ee72f88-4de9-49e1-bf3f-3a2845ba95ae"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "minItems": 2,
+            "type": "array"
+          },
+          "steps": {
+            "description": "The steps, in order.",
+            "examples": [
+              [
+                {
+                  "refs": [
+                    "37616311-889e-4039-b6b8-6db75eae7fff"
+                  ]
+                },
+                {
+                  "refs": [
+                    "3ee72f88-4de9-49e1-bf3f-3a2845ba95ae"
+                  ]
+                }
+              ]
+            ],
+            "items": {
+              "$ref": "#/$defs/chainStep"
+            },
+            "minItems": 2,
+            "type": "array"
+          },
+          "timespanMs": {
+            "description": "Window from the first step's event to the last, in milliseconds, inclusive.",
+            "examples": [
+              600000
+            ],
+            "minimum": 0,
+            "type": "integer"
+          },
+          "title": {
+            "description": "The Chain's description, else its name.",
+            "examples": [
+              "whoami, then Domain Admins enumeration, then nltest"
+            ],
+            "type": "string"
+          },
+          "type": {
+            "const": "correlation",
+            "description": "Rule type, as for Sigma correlations.",
+            "examples": [
+              "correlation"
+            ]
+          }
+        },
+        "required": [
+          "type",
+          "id",
+          "title",
+          "attribution",
+          "correlation",
+          "rules",
+          "groupBy",
+          "timespanMs",
+          "generate",
+          "steps"
+        ],
+        "type": "object"
+      },
+      "chainStep": {
+        "additionalProperties": false,
+        "description": "One chain step: the event must match every ref.",
+        "examples": [
+          {
+            "name": "whoami",
+            "refs": [
+              "37616311-889e-4039-b6b8-6db75eae7fff"
+            ]
+          }
+        ],
+        "properties": {
+          "name": {
+            "description": "Label of the step, shown in alerts.",
+            "examples": [
+              "whoami"
+            ],
+            "type": "string"
+          },
+          "refs": {
+            "description": "Sigma rule ids and lowered Filter ids (`filter:<name>`) the event must all match.",
+            "examples": [
+              [
+                "37616311-889e-4039-b6b8-6db75eae7fff"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "minItems": 1,
+            "type": "array"
+          }
+        },
+        "required": [
+          "refs"
+        ],
+        "type": "object"
+      },
+      "scoreEntry": {
+        "additionalProperties": false,
+        "description": "One score entry: every given selector must match; the event then contributes `score`.",
+        "examples": [
+          {
+            "rule": "46b9c27b-aec3-456e-b02a-72b81c63f70f",
+            "score": 10
+          }
+        ],
+        "properties": {
+          "filter": {
+            "description": "Lowered id of a Filter (`filter:<name>`) the event must match.",
+            "examples": [
+              "filter:failed-logons"
+            ],
+            "type": "string"
+          },
+          "level": {
+            "description": "Sigma level one of the matched rules must have.",
+            "examples": [
+              "medium"
+            ],
+            "type": "string"
+          },
+          "rule": {
+            "description": "Sigma rule id the event must match.",
+            "examples": [
+              "46b9c27b-aec3-456e-b02a-72b81c63f70f"
+            ],
+            "type": "string"
+          },
+          "score": {
+            "description": "Score 0-100 the event adds to its key's sum.",
+            "examples": [
+              10
+            ],
+            "maximum": 100,
+            "minimum": 0,
+            "type": "integer"
+          },
+          "tag": {
+            "description": "Sigma tag one of the matched rules must carry.",
+            "examples": [
+              "attack.discovery"
+            ],
+            "type": "string"
+          }
+        },
+        "required": [
+          "score"
+        ],
+        "type": "object"
+      },
+      "threatScore": {
+        "additionalProperties": false,
+        "description": "A lowered ThreatScore: scores summed per key in a sliding window of event time.",
+        "examples": [
+          {
+            "cooldownMs": 900000,
+            "id": "recon-tools",
+            "key": "host",
+            "scores": [
+              {
+                "rule": "46b9c27b-aec3-456e-b02a-72b81c63f70f",
+                "score": 10
+              }
+            ],
+            "threshold": 100,
+            "type": "threat-score",
+            "windowMs": 300000
+          }
+        ],
+        "properties": {
+          "actions": {
+            "description": "Names of the Action documents that receive the alert.",
+            "examples": [
+              [
+                "default-alert"
+              ]
+            ],
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          "cooldownMs": {
+            "description": "After an alert the key stays quiet this long (event time), in milliseconds.",
+            "examples": [
+              900000
+            ],
+            "minimum": 0,
+            "type": "integer"
+          },
+          "id": {
+            "description": "The ThreatScore's `metadata.name`; alerts name it as `rule`.",
+            "examples": [
+              "recon-tools"
+            ],
+            "type": "string"
+          },
+          "key": {
+            "description": "Event field the sums are kept per; `host` and `user` are the event's normalised host and user.",
+            "examples": [
+              "host"
+            ],
+            "type": "string"
+          },
+          "level": {
+            "description": "Level of the alert.",
+            "enum": [
+              "informational",
+              "low",
+              "medium",
+              "high",
+              "critical"
+            ],
+            "examples": [
+              "high"
+            ],
+            "type": "string"
+          },
+          "scores": {
+            "description": "Score entries; an event takes the highest score among those it matches.",
+            "examples": [
+              [
+                {
+                  "rule": "46b9c27b-aec3-456e-b02a-72b81c63f70f",
+                  "score": 10
+                }
+              ]
+            ],
+            "items": {
+              "$ref": "#/$defs/scoreEntry"
+            },
+            "minItems": 1,
+            "type": "array"
+          },
+          "threshold": {
+            "description": "The alert fires when a window's sum reaches this value.",
+            "examples": [
+              100
+            ],
+            "minimum": 1,
+            "type": "integer"
+          },
+          "type": {
+            "const": "threat-score",
+            "description": "Policy type.",
+            "examples": [
+              "threat-score"
+            ]
+          },
+          "windowMs": {
+            "description": "Window length in milliseconds; inclusive (events exactly this far apart share a window).",
+            "examples": [
+              300000
+            ],
+            "minimum": 0,
+            "type": "integer"
+          }
+        },
+        "required": [
+          "type",
+          "id",
+          "key",
+          "windowMs",
+          "threshold",
+          "cooldownMs",
+          "scores"
+        ],
+        "type": "object"
+      }
+    },
+    "$id": "https://vigil.dev/schema/v1/policy-ir.schema.json",
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "additionalProperties": false,
+    "description": "The policy IR of one host group's bundle: Filters as detection IR, threat scores, chains and anomalies, as plain JSON data the agent's policy engine runs.",
+    "examples": [
+      {
+        "anomalies": [],
+        "chains": [],
+        "filters": [],
+        "threatScores": []
+      }
+    ],
+    "properties": {
+      "anomalies": {
+        "description": "Anomalies, sorted by name.",
+        "examples": [
+          []
+        ],
+        "items": {
+          "$ref": "#/$defs/anomaly"
+        },
+        "type": "array"
+      },
+      "chains": {
+        "description": "Chains, sorted by name.",
+        "examples": [
+          []
+        ],
+        "items": {
+          "$ref": "#/$defs/chainRule"
+        },
+        "type": "array"
+      },
+      "filters": {
+        "description": "Filters lowered to detection rules (id `filter:<name>`), sorted by name.",
+        "examples": [
+          []
+        ],
+        "items": {
+          "description": "A Filter lowered to a detection rule; its shape is `detectionRule` of detection-ir.schema.json.",
+          "examples": [
+            {
+              "id": "filter:failed-logons",
+              "type": "detection",
+              "variants": []
+            }
+          ],
+          "properties": {
+            "id": {
+              "description": "`filter:` followed by the Filter's name.",
+              "examples": [
+                "filter:failed-logons"
+              ],
+              "type": "string"
+            },
+            "type": {
+              "const": "detection",
+              "description": "Rule type.",
+              "examples": [
+                "detection"
+              ]
+            },
+            "variants": {
+              "description": "Where and how the filter matches (channels, event ids, condition).",
+              "examples": [
+                []
+              ],
+              "type": "array"
+            }
+          },
+          "required": [
+            "type",
+            "id",
+            "variants"
+          ],
+          "type": "object"
+        },
+        "type": "array"
+      },
+      "threatScores": {
+        "description": "Threat scores, sorted by name.",
+        "examples": [
+          []
+        ],
+        "items": {
+          "$ref": "#/$defs/threatScore"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "filters",
+      "threatScores",
+      "chains",
+      "anomalies"
+    ],
+    "title": "PolicyIr",
+    "type": "object"
+  },
   "https://vigil.dev/schema/v1/rollout.schema.json": {
     "$id": "https://vigil.dev/schema/v1/rollout.schema.json",
     "$schema": "https://json-schema.org/draft/2020-12/schema",
