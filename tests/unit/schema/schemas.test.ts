@@ -225,11 +225,19 @@ describe('example repositories', () => {
   }
 });
 
-describe('docs/policy-kinds.md', () => {
+/** The kind sections of a document: docs/policy-kinds.md from its first `##`, README.md's `## Policy kinds` section. */
+function kindSections(file: string): string {
+  const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  if (file !== 'README.md') return text.slice(text.indexOf('\n## '));
+  const start = text.indexOf('\n## Policy kinds');
+  const end = text.indexOf('\n## ', start + 1);
+  return text.slice(text.indexOf('\n### ', start), end === -1 ? undefined : end);
+}
+
+describe.each(['docs/policy-kinds.md', 'README.md'])('%s', (file) => {
   it('every YAML example under a kind heading validates against its schema', () => {
-    const text = readFileSync(path.join(REPO_ROOT, 'docs/policy-kinds.md'), 'utf8');
-    // The block before the first `##` shows the bare document shape with an empty spec.
-    const body = text.slice(text.indexOf('\n## '));
+    // The block before the first kind heading shows the bare document shape with an empty spec.
+    const body = kindSections(file);
     const blocks = [...body.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
     const offenders: string[] = [];
     const kinds = new Set<string>();
