@@ -16,7 +16,9 @@ import { SCHEMAS } from '../schema/generated/kinds.js';
 import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
 import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
 import { openSecret } from './bundle/seal.js';
+import ipaddr from 'ipaddr.js';
 import { createEngine, type Engine } from './engine/engine.js';
+import { compileRegex } from './engine/regex.js';
 import type { Rule } from './engine/ir.js';
 
 /** One bundle as recorded in the pointer. */
@@ -98,6 +100,41 @@ function rulesOf(content: Readonly<Record<string, unknown>>): unknown {
   return { version: 1, rules: content.rules ?? [] };
 }
 
+/** Every test value in an expression tree. */
+function* testsOf(expr: unknown): Generator<Record<string, unknown>> {
+  const e = expr as { op?: string; args?: unknown[]; arg?: unknown; tests?: unknown[] } | null;
+  if (!e || typeof e !== 'object') return;
+  if (Array.isArray(e.tests)) for (const t of e.tests) yield t as Record<string, unknown>;
+  if (Array.isArray(e.args)) for (const a of e.args) yield* testsOf(a);
+  if (e.arg !== undefined) yield* testsOf(e.arg);
+}
+
+/**
+ * Patterns the engine would quietly turn into never-matching tests (a regex RE2 cannot run, a
+ * malformed network): a compiler never emits them, so in a bundle they mean damage, and the agent
+ * refuses rather than run a rule that can no longer fire.
+ */
+function engineProblems(rules: readonly Rule[]): string | undefined {
+  for (const rule of rules) {
+    const variants = (rule as { variants?: readonly { condition: unknown }[] }).variants ?? [];
+    for (const v of variants) {
+      for (const t of testsOf(v.condition)) {
+        if (t.t === 're') {
+          const r = compileRegex(String(t.v), String(t.flags ?? ''));
+          if (!r.ok) return `rule \`${rule.id}\`: regular expression refused (${r.reason})`;
+        } else if (t.t === 'cidr') {
+          try {
+            ipaddr.parseCIDR(String(t.v));
+          } catch {
+            return `rule \`${rule.id}\`: \`${String(t.v)}\` is not a network`;
+          }
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Reads the self-test vectors (`content.selfTest`), each checked for shape. */
 function vectorsOf(content: Readonly<Record<string, unknown>>): SelfTestVector[] | string {
   const raw = content.selfTest ?? [];
@@ -145,7 +182,8 @@ async function openCredentials(content: Readonly<Record<string, unknown>>, ident
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return failure('VA2001', '`credentials` must be an object');
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     const sealed = typeof value === 'string' ? value : (value as { sealed?: unknown } | null)?.sealed;
-    if (typeof sealed !== 'string') continue; // env:/file: references are resolved where they are used
+    // env:/file: references are resolved where they are used; only age-armored text is opened here.
+    if (typeof sealed !== 'string' || !sealed.includes('BEGIN AGE ENCRYPTED FILE')) continue;
     if (!identity) return failure('VA2004', `credential \`${name}\` is sealed and the agent has no key (--key)`);
     try {
       out.set(name, await openSecret(sealed, identity));
@@ -179,6 +217,8 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   if (typeof vectors === 'string') return failure('VA2001', vectors);
   let engine: Engine;
   const rules = (ir as { rules: Rule[] }).rules;
+  const broken = engineProblems(rules);
+  if (broken) return failure('VA2002', broken);
   try {
     engine = createEngine(rules);
   } catch (error) {
