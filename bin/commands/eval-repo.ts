@@ -13,7 +13,6 @@ import { createPolicyEngine, type PolicyAlert, type PolicySet } from '../../runt
 import { alertLine } from '../../runtime/engine/alert-json.js';
 import type { StateStore } from '../../runtime/engine/policy-state.js';
 import { GlobalBaseline } from '../../runtime/collector/baseline.js';
-import { openEngineState } from '../../runtime/state/engine-state.js';
 
 /**
  * `vigil eval --rules DIR` when DIR is a policy repository (it holds vigil/v1 documents): the
@@ -35,8 +34,14 @@ export const EVAL_REPO_HELP = `Policy repositories:
   {"type":"anomaly","kind":"anomaly","rule":NAME,"key":{...},"event":N,"events":[N],...}`;
 
 const VIGIL_DOC = /^apiVersion:\s*["']?vigil\/v1\b/m;
+/** The kinds that give `vigil eval` something to run beyond Sigma rules. */
+const EVAL_KIND = /^kind:\s*["']?(Filter|ThreatScore|Chain|Anomaly|Package)["']?\s*$/m;
 
-/** Whether a path is a directory holding at least one vigil/v1 document (looked for breadth-first, bounded). */
+/**
+ * Whether a path is a directory holding a vigil/v1 Filter, ThreatScore, Chain, Anomaly or
+ * Package (looked for breadth-first, bounded). Other vigil/v1 documents alone leave a
+ * directory a plain Sigma rule folder, whose policy documents `vigil eval` skips.
+ */
 export function isPolicyRepository(dir: string): boolean {
   let queue = [dir];
   let seen = 0;
@@ -56,7 +61,8 @@ export function isPolicyRepository(dir: string): boolean {
         if (/\.ya?ml$/i.test(name)) {
           if (++seen > 2000) return false;
           try {
-            if (VIGIL_DOC.test(readFileSync(p, 'utf8').slice(0, 4096))) return true;
+            const head = readFileSync(p, 'utf8').slice(0, 8192);
+            if (VIGIL_DOC.test(head) && EVAL_KIND.test(head)) return true;
           } catch {
             // Unreadable files are the compiler's to report.
           }
@@ -131,7 +137,8 @@ export async function runEvalRepository(argv: readonly string[], io: Io): Promis
     writeLine(io.stderr, `error: cannot read events \`${values.events}\`: ${(error as Error).message}`);
     return EXIT.failed;
   }
-  const state = values.state === undefined ? undefined : openEngineState(path.resolve(io.cwd, values.state));
+  // Loaded only when asked for: the SQLite binding is not needed for a stateless run.
+  const state = values.state === undefined ? undefined : (await import('../../runtime/state/engine-state.js')).openEngineState(path.resolve(io.cwd, values.state));
   try {
     const store: StateStore | undefined = state?.store;
     const engine = createPolicyEngine(rules, policies, {

@@ -10,6 +10,7 @@ import { loadPipeline } from '../../compiler/sigma/pipelines.js';
 import { createEngine, type Alert } from '../../runtime/engine/engine.js';
 import { splitEvents } from '../../runtime/engine/event-stream.js';
 import type { Attribution } from '../../runtime/engine/ir.js';
+import { EVAL_REPO_HELP, runEvalRepository, wantsRepository } from './eval-repo.js';
 
 const HELP = `Usage: vigil eval --rules PATH... --events FILE|- [--pipeline NAME] [options]
 
@@ -92,8 +93,10 @@ function fieldMap(values: readonly string[] | undefined): Record<string, string[
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate Sigma rules against events (JSON Lines out)',
-  help: HELP,
+  help: `${HELP}\n\n${EVAL_REPO_HELP}`,
   async run(argv: readonly string[], io: Io): Promise<number> {
+    // A policy repository (vigil/v1 documents) runs as a whole: filters, scores, chains, anomalies.
+    if (wantsRepository(argv, io.cwd)) return runEvalRepository(argv, io);
     const { values, positionals } = parseCommandArgs(argv, {
       rules: { type: 'string', multiple: true },
       events: { type: 'string' },
