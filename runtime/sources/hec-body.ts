@@ -90,24 +90,57 @@ export function stringDecoder(format: CompiledFormat | undefined, origin: string
   };
 }
 
+/** Splits envelopes written one per line with the native parser; undefined when the body is not laid out that way. */
+function envelopesByLine(text: string): unknown[] | undefined {
+  const out: unknown[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === '') continue;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+      out.push(v);
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** Envelopes one after another, scanned object by object; stops at the first bad one. */
+function* envelopesScanned(text: string): Generator<unknown> {
+  let i = 0;
+  for (;;) {
+    while (i < text.length && isWs(text.charCodeAt(i))) i++;
+    if (i >= text.length) return;
+    if (text.charCodeAt(i) !== 123) return yield BAD;
+    const end = objectEnd(text, i);
+    if (end < 0) return yield BAD;
+    try {
+      yield JSON.parse(text.slice(i, end));
+    } catch {
+      return yield BAD;
+    }
+    i = end;
+  }
+}
+
+const BAD = Symbol('bad envelope');
+
 /** Parses a `/services/collector/event` body; `decode(source)` gives the decoder for string events of that envelope source. */
 export function parseEventBody(text: string, decode: (source: string | undefined) => EventDecoder, stamp: (source: string | undefined, event: SourceEvent) => void): ParsedBody {
   const events: SourceEvent[] = [];
   const sources: (string | undefined)[] = [];
-  let i = 0;
   let index = 0;
-  for (;;) {
-    while (i < text.length && isWs(text.charCodeAt(i))) i++;
-    if (i >= text.length) break;
-    if (text.charCodeAt(i) !== 123) return { events, sources, error: invalidFormat(index) };
-    const end = objectEnd(text, i);
-    if (end < 0) return { events, sources, error: invalidFormat(index) };
-    let envelope: Record<string, unknown>;
-    try {
-      envelope = JSON.parse(text.slice(i, end)) as Record<string, unknown>;
-    } catch {
-      return { events, sources, error: invalidFormat(index) };
-    }
+  // Most senders write one envelope per line: let the native parser split those; anything else
+  // (objects run together, a bad one somewhere) takes the exact scanner.
+  for (const parsed of envelopesByLine(text) ?? envelopesScanned(text)) {
+    if (parsed === BAD) return { events, sources, error: invalidFormat(index) };
+    const envelope = parsed as Record<string, unknown>;
     const value = envelope.event;
     if (value === undefined || value === null) return { events, sources, error: eventError(12, index) };
     if (value === '' || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)) return { events, sources, error: eventError(13, index) };
@@ -131,7 +164,6 @@ export function parseEventBody(text: string, decode: (source: string | undefined
     events.push(event);
     sources.push(source);
     index++;
-    i = end;
   }
   if (index === 0) return { events, sources, error: HEC.noData };
   return { events, sources };

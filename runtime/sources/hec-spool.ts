@@ -8,6 +8,12 @@
 import type { Store } from '../state/store.js';
 import type { SourceEvent } from './log-format.js';
 
+/** Events kept parsed in memory for the pump; the rest is read back from the table. */
+const MEMORY_EVENTS = 5000;
+
+/** Longest time the pump works before letting the receiver answer requests. */
+const SLICE_MS = 4;
+
 /** One spooled batch as the pump hands it over. */
 export interface SpooledBatch {
   readonly id: number;
@@ -32,21 +38,42 @@ export class HecSpool {
   private closed = false;
   private readonly insert;
   private readonly next;
-  private readonly remove;
+  private readonly removeMany: (ids: readonly number[]) => void;
+  private readonly eventsOf;
+  /** Parsed events of recently committed rows, by row id (a cache; the table is the truth). */
+  private readonly memory = new Map<number, readonly SourceEvent[]>();
+  private memoryEvents = 0;
+  private readonly idle: (() => void)[] = [];
 
   constructor(store: Store, readonly capacity: number) {
     const db = store.db;
     this.insert = db.prepare('INSERT INTO hec_spool (source, count, events, received_at) VALUES (?, ?, ?, ?)');
-    this.next = db.prepare<[number], { id: number; source: string; events: string }>('SELECT id, source, events FROM hec_spool WHERE id > ? ORDER BY id LIMIT 1');
-    this.remove = db.prepare('DELETE FROM hec_spool WHERE id = ?');
+    this.next = db.prepare<[number, number], { id: number; source: string }>('SELECT id, source FROM hec_spool WHERE id > ? ORDER BY id LIMIT ?');
+    this.eventsOf = db.prepare<[number], string>('SELECT events FROM hec_spool WHERE id = ?').pluck();
+    const remove = db.prepare('DELETE FROM hec_spool WHERE id = ?');
+    this.removeMany = db.transaction((ids: readonly number[]) => {
+      for (const id of ids) remove.run(id);
+    });
     this.queued = (db.prepare('SELECT coalesce(sum(count), 0) FROM hec_spool').pluck().get() as number) ?? 0;
     this.commit = db.transaction((batch: readonly Waiting[]) => {
       const now = Date.now();
-      for (const w of batch) this.insert.run(w.source, w.events.length, JSON.stringify(w.events), now);
+      for (const w of batch) {
+        const { lastInsertRowid } = this.insert.run(w.source, w.events.length, JSON.stringify(w.events), now);
+        // Keep the parsed events for the pump while they fit, so it need not parse them again.
+        if (this.memoryEvents + w.events.length <= MEMORY_EVENTS) {
+          this.memory.set(Number(lastInsertRowid), w.events);
+          this.memoryEvents += w.events.length;
+        }
+      }
     });
   }
 
   private readonly commit: (batch: readonly Waiting[]) => void;
+
+  /** Resolves once every accepted event has been taken (immediately when none is waiting). */
+  whenEmpty(): Promise<void> {
+    return this.queued === 0 ? Promise.resolve() : new Promise((r) => this.idle.push(r));
+  }
 
   /** Events accepted and not yet processed. */
   get size(): number {
@@ -88,33 +115,54 @@ export class HecSpool {
     }
   }
 
-  /** Hands spooled batches to `take` in order until `signal` aborts; a batch is deleted after `take` resolves. */
+  /**
+   * Hands spooled batches to `take` in order until `signal` aborts; batches are deleted once
+   * `take` resolved. Batches are taken in slices of up to SLICE_MS before yielding to the event
+   * loop, so under load the pump keeps pace with intake instead of taking one batch per turn.
+   */
   async pump(take: (batch: SpooledBatch) => void | Promise<void>, signal: AbortSignal): Promise<void> {
     let after = 0;
+    const onAbort = () => this.wake?.();
+    signal.addEventListener('abort', onAbort, { once: true });
     while (!signal.aborted) {
-      const row = this.next.get(after);
-      if (!row) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+      const rows = this.next.all(after, 256);
+      if (rows.length === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
-      const events = JSON.parse(row.events) as SourceEvent[];
-      try {
-        await take({ id: row.id, source: row.source, events });
-      } catch {
-        // The sink failed: keep the batch and try it again shortly, never skipping past it.
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
+      const started = performance.now();
+      const done: number[] = [];
+      let events = 0;
+      let failed = false;
+      for (const row of rows) {
+        const cached = this.memory.get(row.id);
+        const batch = (cached ?? JSON.parse(this.eventsOf.get(row.id) as string)) as SourceEvent[];
+        try {
+          await take({ id: row.id, source: row.source, events: batch });
+        } catch {
+          failed = true;
+          break;
+        }
+        done.push(row.id);
+        events += batch.length;
+        if (cached) {
+          this.memory.delete(row.id);
+          this.memoryEvents -= cached.length;
+        }
+        if (performance.now() - started > SLICE_MS || signal.aborted) break;
       }
-      this.remove.run(row.id);
-      this.queued -= events.length;
-      after = row.id;
-      // Let the receiver answer requests between batches.
-      await new Promise<void>((r) => setImmediate(r));
+      if (done.length) {
+        this.removeMany(done);
+        this.queued -= events;
+        if (this.queued === 0) this.idle.splice(0).forEach((f) => f());
+        after = done[done.length - 1]!;
+      }
+      // A failed sink keeps its batch and is tried again shortly, never skipping past it.
+      if (failed) await new Promise((r) => setTimeout(r, 200));
+      else await new Promise<void>((r) => setImmediate(r));
     }
+    signal.removeEventListener('abort', onAbort);
   }
 
   /** Commits anything waiting and refuses new events. */
@@ -122,5 +170,6 @@ export class HecSpool {
     this.flush();
     this.closed = true;
     this.wake?.();
+    this.idle.splice(0).forEach((f) => f());
   }
 }

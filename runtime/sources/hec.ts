@@ -269,18 +269,16 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     const s = served.get(name);
     return { source: name, ...(s?.source.spec.logsource ? { logsource: s.source.spec.logsource } : {}) };
   };
-  let idle: (() => void)[] = [];
   const pumping = spool.pump(async (batch) => {
     const tag = tagged(batch.source);
     await sink(batch.events.map((event) => ({ ...tag, event })));
-    if (spool.size - batch.events.length <= 0) queueMicrotask(() => idle.splice(0).forEach((f) => f()));
   }, abort.signal);
 
   return {
     port,
     url: `${config.tls ? 'https' : 'http'}://${config.bind && config.bind !== '0.0.0.0' ? config.bind : '127.0.0.1'}:${port}`,
     queued: () => spool.size,
-    drained: () => (spool.size === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r))),
+    drained: () => spool.whenEmpty(),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -289,8 +287,6 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
       spool.close();
       abort.abort();
       await pumping;
-      idle.splice(0).forEach((f) => f());
-      idle = [];
     },
   };
 }
