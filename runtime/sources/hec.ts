@@ -61,7 +61,7 @@ export interface HecReceiver {
   queued(): number;
   /** Resolves once every accepted event has been handed to the sink. */
   drained(): Promise<void>;
-  /** Stops accepting, waits for requests in progress, stops the pump; spooled events stay for the next start. */
+  /** Stops accepting, waits for requests in progress and (up to 5 s) the batch being processed; spooled events stay for the next start. */
   close(): Promise<void>;
 }
 
@@ -286,7 +286,8 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
       });
       spool.close();
       abort.abort();
-      await pumping;
+      // A sink stuck in a batch must not hold up shutdown; that batch stays spooled for the next start.
+      await Promise.race([pumping, new Promise((r) => setTimeout(r, 5000).unref())]);
     },
   };
 }

@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseEventBody, stringDecoder } from '../../../runtime/sources/hec-body.js';
+
+const decode = () => stringDecoder(undefined, 'test');
+const noStamp = () => undefined;
+const event = fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.oneof(fc.string(), fc.integer(), fc.boolean()), { minKeys: 1, maxKeys: 4 });
+const gap = fc.constantFrom('', ' ', '\n', '\r\n', '\t\n ');
+
+describe('parseEventBody', () => {
+  it('gives back every envelope, however they are run together', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, gap), { minLength: 1, maxLength: 12 }), (items) => {
+        const body = items.map(([e, g]) => JSON.stringify({ event: e }) + g).join('');
+        const parsed = parseEventBody(body, decode, noStamp);
+        expect(parsed.error).toBeUndefined();
+        expect(parsed.events).toEqual(items.map(([e]) => e));
+      }),
+    );
+  });
+
+  it('keeps the events before a corrupt one and names its index', () => {
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), fc.nat(), fc.constantFrom('{"event": {"a": 1}', '{"event": nope}', 'x', '[1]', '{"event":{"a":1}}}'), (events, at, bad) => {
+        const k = at % (events.length + 1);
+        const parts = events.map((e) => JSON.stringify({ event: e }));
+        parts.splice(k, 0, bad);
+        const parsed = parseEventBody(parts.join('\n'), decode, noStamp);
+        const bracket = bad === '{"event":{"a":1}}}';
+        // A stray closing brace after a good object leaves that object valid: the bad part is the next "event".
+        const expectedIndex = bracket ? k + 1 : k;
+        expect(parsed.error?.body).toEqual({ text: 'Invalid data format', code: 6, 'invalid-event-number': expectedIndex });
+        expect(parsed.events).toEqual(bracket ? [...events.slice(0, k), { a: 1 }] : events.slice(0, k));
+      }),
+    );
+  });
+
+  it('merges `fields` and `host` without overwriting, and decodes string events', () => {
+    const parsed = parseEventBody('{"event":"plain text","host":"fw1","fields":{"zone":"dmz"}}{"event":"{\\"a\\":1}","host":"fw2"}{"event":{"host":"own"},"host":"fw3"}', decode, noStamp);
+    expect(parsed.events).toEqual([{ message: 'plain text', zone: 'dmz', host: 'fw1' }, { a: 1, host: 'fw2' }, { host: 'own' }]);
+  });
+});
