@@ -51,6 +51,8 @@ export interface HecConfig {
   readonly maxConcurrentRequests?: number;
   /** Seconds a sender is told to wait after a 503. */
   readonly retryAfterSeconds?: number;
+  /** Open connections at most; more are refused by the OS backlog (default 1024). */
+  readonly maxConnections?: number;
 }
 
 /** A running receiver. */
@@ -258,6 +260,7 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
   server.headersTimeout = Math.min(bodyTimeout, 60_000);
   server.requestTimeout = bodyTimeout + 1000;
   server.keepAliveTimeout = 5000;
+  server.maxConnections = config.maxConnections ?? 1024;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.bind ?? '127.0.0.1', () => resolve());
