@@ -4,7 +4,7 @@ import { EXIT, UsageError, parseCommandArgs, writeLine, type Command } from '../
 import type { Io } from '../io.js';
 import type { Input } from '../../compiler/index.js';
 import type { GroupSnapshot, PolicySnapshot } from '../../compiler/history/snapshot.js';
-import { loadSides, type SideResult } from '../../compiler/history/side.js';
+import { loadPair, type SideResult } from '../../compiler/history/side.js';
 import { splitEvents } from '../../runtime/engine/event-stream.js';
 import { ringOf, type RolloutPlan } from '../../runtime/rollout.js';
 import { planOf, type GroupState, type Plan } from '../../targets/plan/plan.js';
@@ -92,9 +92,9 @@ export interface PlanRequest {
 export async function runPlan(io: Io, request: PlanRequest): Promise<number> {
   const { dir, base, head } = request;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`policy directory \`${dir}\` does not exist`);
-  const baseInput: Input = { dir, ref: base };
+  const baseInput = { dir, ref: base };
   const headInput: Input = head === undefined ? { dir } : { dir, ref: head };
-  const [b, h] = await loadSides(baseInput, headInput);
+  const [b, h] = await loadPair(baseInput, headInput);
   const failed = reportFailures(io, [
     [base, b],
     [head ?? 'the working tree', h],

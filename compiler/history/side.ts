@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { compile, type Input } from '../index.js';
 import { lineCol } from '../source.js';
+import { incrementalPair } from './incremental.js';
 import { snapshotOf, type PolicySnapshot } from './snapshot.js';
 
 /**
@@ -36,6 +37,18 @@ export async function loadSide(input: Input): Promise<SideResult> {
       return { code: d.code, message: d.message, file: d.span.file, line: at.line, column: at.column };
     });
   return { ok: false, fatal: result.fatal, errors, errorCount: result.report.errors };
+}
+
+/**
+ * Compiles a base and a head: by the incremental fast path when the head is a ref and the
+ * change only edits rules in place (compiler/history/incremental.ts), else both in full.
+ */
+export async function loadPair(base: Input & { ref: string }, head: Input): Promise<[SideResult, SideResult]> {
+  if (head.ref !== undefined) {
+    const pair = await incrementalPair(base.dir, base.ref, head.ref);
+    if (pair) return [{ ok: true, snapshot: pair[0] }, { ok: true, snapshot: pair[1] }];
+  }
+  return loadSides(base, head);
 }
 
 /** Compiles two sides, in parallel worker threads when running from the compiled build. */

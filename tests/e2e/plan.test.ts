@@ -97,6 +97,27 @@ describe('vigil plan', () => {
   });
 });
 
+describe('the incremental path (rules edited in place)', () => {
+  it('gives the same plan as compiling both sides in full', async () => {
+    await repo.git.checkout(['-b', 'edit', 'main']);
+    try {
+      await repo.commit('edit two rules in place', {
+        'policy/rules/recon/whoami.yml': sigmaRule(WHOAMI, 'Whoami', '\\whoami3.exe', 'critical'),
+        'policy/rules/recon/wmic.yml': sigmaRule(WMIC, 'Wmic', '\\wmic2.exe', 'medium'),
+      });
+      // --head REF takes the fast path; the working tree (same content) is compiled in full.
+      const fast = await runCli(['plan', dir, '--base', 'main', '--head', 'edit', '--format', 'json', '--no-baseline']);
+      const full = await runCli(['plan', dir, '--base', 'main', '--format', 'json', '--no-baseline']);
+      expect(fast.code).toBe(0);
+      expect(full.code).toBe(0);
+      expect(JSON.parse(fast.stdout)).toEqual({ ...JSON.parse(full.stdout), head: 'edit' });
+      expect((JSON.parse(fast.stdout) as { changes: unknown[] }).changes).toHaveLength(2);
+    } finally {
+      await repo.git.checkout('main');
+    }
+  });
+});
+
 describe('vigil diff', () => {
   it('gives the same semantic diff between any two refs', async () => {
     const r = await runCli(['diff', 'main~1', 'main', '--dir', dir, '--format', 'json']);
