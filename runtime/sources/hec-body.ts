@@ -9,7 +9,6 @@
 import type { CompiledFormat, SourceEvent } from './log-format.js';
 import { parseDelimited } from './delimited.js';
 import { parseJsonLines } from './jsonl.js';
-import type { Problem } from './problems.js';
 
 /** A HEC status: HTTP status and the JSON body Splunk sends. */
 export interface HecStatus {
@@ -77,7 +76,6 @@ export type EventDecoder = (value: string) => SourceEvent | undefined;
 /** The decoder for string events of a source: JSON when it looks like an object, else one delimited row, else `{message}`. */
 export function stringDecoder(format: CompiledFormat | undefined, origin: string): EventDecoder {
   return (value) => {
-    const problems: Problem[] = [];
     if (!format || format.type === 'jsonl' || format.type === 'syslog') {
       if (value.trimStart().startsWith('{')) {
         const rows = parseJsonLines(value, 1, origin, format).rows;
