@@ -17,7 +17,7 @@ export type Name = string;
 export type Channel = string;
 
 /**
- * A Sigma logsource pipeline: says which events belong to each Sigma logsource (by channel, event id and optional field values) and how the field names rules use map to the field names of those events.
+ * A Sigma logsource pipeline: says which events belong to each Sigma logsource (by channel and event id) and how the field names rules use map to the field names of those events.
  */
 export interface Pipeline {
   apiVersion: ApiVersion;
