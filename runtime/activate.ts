@@ -14,10 +14,13 @@ import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { SCHEMAS } from '../schema/generated/kinds.js';
 import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
-import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
+import { bundleDocumentProblems, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
 import { openSecret } from './bundle/seal.js';
 import ipaddr from 'ipaddr.js';
-import { createEngine, type Engine } from './engine/engine.js';
+import { AGENT_CAPABILITIES } from './engine/capabilities.js';
+import { createPolicyEngine, type PolicyEngine, type PolicySet } from './engine/policy-engine.js';
+import type { StateStore } from './engine/policy-state.js';
+import type { Engine } from './engine/engine.js';
 import { compileRegex } from './engine/regex.js';
 import type { Rule } from './engine/ir.js';
 
@@ -59,7 +62,8 @@ export interface Prepared {
   readonly sha256: string;
   readonly version: number;
   readonly document: BundleDocument;
-  readonly engine: Engine;
+  /** Sigma rules plus threat scores, chains and anomalies. */
+  readonly engine: PolicyEngine;
   readonly ruleCount: number;
   readonly selfTest: SelfTestResult;
   readonly credentials: ReadonlyMap<string, Uint8Array>;
@@ -135,10 +139,10 @@ function engineProblems(rules: readonly Rule[]): string | undefined {
   return undefined;
 }
 
-/** Reads the self-test vectors (`content.selfTest`), each checked for shape. */
+/** Reads the self-test vectors (`content.selfTests`), each checked for shape. */
 function vectorsOf(content: Readonly<Record<string, unknown>>): SelfTestVector[] | string {
-  const raw = content.selfTest ?? [];
-  if (!Array.isArray(raw)) return '`selfTest` must be an array';
+  const raw = content.selfTests ?? content.selfTest ?? [];
+  if (!Array.isArray(raw)) return '`selfTests` must be an array';
   const out: SelfTestVector[] = [];
   for (const [i, v] of raw.entries()) {
     const x = v as Record<string, unknown>;
@@ -174,28 +178,47 @@ export function selfTest(engine: Engine, vectors: readonly SelfTestVector[]): Se
   return { passed: failures.length === 0, total: vectors.length, failures };
 }
 
-/** Opens `content.credentials` (name → armored age text, or `{sealed}`) with the agent identity. */
+/** Every string in a credential spec with its dotted path. */
+function* stringsIn(value: unknown, at: string): Generator<[string, string]> {
+  if (typeof value === 'string') yield [at, value];
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* stringsIn(v, `${at}.${i}`);
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* stringsIn(v, `${at}.${k}`);
+}
+
+/**
+ * Opens every age-sealed string in `content.credentials` (credential name → spec) with the agent
+ * identity, keyed `name.path.to.field`; `env:`/`file:` references are resolved where they are used.
+ */
 async function openCredentials(content: Readonly<Record<string, unknown>>, identity: string | undefined): Promise<Map<string, Uint8Array> | ActivationFailure> {
   const raw = content.credentials;
   const out = new Map<string, Uint8Array>();
   if (raw === undefined) return out;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return failure('VA2001', '`credentials` must be an object');
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    const sealed = typeof value === 'string' ? value : (value as { sealed?: unknown } | null)?.sealed;
-    // env:/file: references are resolved where they are used; only age-armored text is opened here.
-    if (typeof sealed !== 'string' || !sealed.includes('BEGIN AGE ENCRYPTED FILE')) continue;
-    if (!identity) return failure('VA2004', `credential \`${name}\` is sealed and the agent has no key (--key)`);
-    try {
-      out.set(name, await openSecret(sealed, identity));
-    } catch {
-      return failure('VA2004', `credential \`${name}\``);
+  for (const [name, spec] of Object.entries(raw as Record<string, unknown>)) {
+    for (const [at, value] of stringsIn(spec, name)) {
+      if (!value.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) continue;
+      if (!identity) return failure('VA2004', `credential \`${name}\` is sealed and the agent has no key (--key)`);
+      try {
+        out.set(at, await openSecret(value, identity));
+      } catch {
+        return failure('VA2004', `credential \`${name}\``);
+      }
     }
   }
   return out;
 }
 
-/** Re-validates, loads and self-tests a verified bundle; never throws. */
-export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string): Promise<Prepared | ActivationFailure> {
+/** The policies of a bundle (`content.policies`), each list defaulting to empty. */
+function policiesOf(content: Readonly<Record<string, unknown>>): PolicySet | string {
+  const p = (content.policies ?? {}) as Partial<Record<keyof PolicySet, unknown>>;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return '`policies` must be an object';
+  const list = (k: keyof PolicySet) => (p[k] === undefined ? [] : p[k]);
+  for (const k of ['filters', 'threatScores', 'chains', 'anomalies'] as const) if (!Array.isArray(list(k))) return `\`policies.${k}\` must be an array`;
+  return { filters: list('filters'), threatScores: list('threatScores'), chains: list('chains'), anomalies: list('anomalies') } as PolicySet;
+}
+
+/** Re-validates, loads and self-tests a verified bundle; never throws. `store` keeps policy state. */
+export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string, store?: StateStore): Promise<Prepared | ActivationFailure> {
   let doc: unknown;
   try {
     doc = parseJsonBytes(bytes);
@@ -205,7 +228,7 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   const problems = bundleDocumentProblems(doc);
   if (problems.length > 0) return failure('VA2001', problems.join('; '));
   const document = doc as BundleDocument;
-  const unsupported = unsupportedReason(document, { irVersions: SUPPORTED_IR_VERSIONS });
+  const unsupported = unsupportedReason(document, AGENT_CAPABILITIES);
   if (unsupported) return failure('VA2001', unsupported);
   const ir = rulesOf(document.content);
   const validate = validateIr();
@@ -215,16 +238,18 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   }
   const vectors = vectorsOf(document.content);
   if (typeof vectors === 'string') return failure('VA2001', vectors);
-  let engine: Engine;
+  const policies = policiesOf(document.content);
+  if (typeof policies === 'string') return failure('VA2001', policies);
+  let engine: PolicyEngine;
   const rules = (ir as { rules: Rule[] }).rules;
-  const broken = engineProblems(rules);
+  const broken = engineProblems([...rules, ...policies.filters]);
   if (broken) return failure('VA2002', broken);
   try {
-    engine = createEngine(rules);
+    engine = createPolicyEngine(rules, policies, store ? { store } : {});
   } catch (error) {
     return failure('VA2002', (error as Error).message);
   }
-  const verdict = selfTest(engine, vectors);
+  const verdict = selfTest(engine.engine, vectors);
   if (!verdict.passed) return failure('VA2003', verdict.failures.slice(0, 3).join('; '));
   const credentials = await openCredentials(document.content, identity);
   if (!(credentials instanceof Map)) return credentials;

@@ -7,7 +7,10 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { StateDir, prepareBundle, type BundleRecord, type Prepared } from './activate.js';
-import type { Alert } from './engine/engine.js';
+import { alertObject } from './engine/alert-json.js';
+import type { PolicyAlert } from './engine/policy-engine.js';
+import { MemoryStateStore, type StateStore } from './engine/policy-state.js';
+import { openEngineState, type EngineState } from './state/engine-state.js';
 import { backoffDelay, HttpFetcher, httpRequest, trustedExpiry, updateBundle, type Limits, type RecordingFetcher, type TransportError } from './pull.js';
 import type { Refusal } from './refusals.js';
 import { MAX_ERRORS, type AgentStatus, type StatusError } from './status.js';
@@ -64,13 +67,9 @@ interface Running {
   errorsSince: number;
 }
 
-/** Formats an engine alert as the JSON line `vigil eval` prints, plus the host and bundle. */
-function alertLine(alert: Alert, host: string, digest: string): string {
-  const r = alert.rule;
-  const base = { type: alert.kind, rule: r.id, title: r.title, ...(r.level ? { level: r.level } : {}) };
-  const extra = { host, bundle: digest.slice(0, 12) };
-  if (alert.kind === 'detection') return JSON.stringify({ ...base, event: alert.event, ...(r.tags ? { tags: r.tags } : {}), ...extra });
-  return JSON.stringify({ ...base, correlation: alert.rule.correlation, group: alert.group, events: alert.events, value: alert.value, ...extra });
+/** Formats an alert as the JSON line `vigil eval` prints, plus the host and the bundle that raised it. */
+function alertLine(alert: PolicyAlert, host: string, digest: string): string {
+  return JSON.stringify({ ...alertObject(alert), host, bundle: digest.slice(0, 12) });
 }
 
 /** Starts the agent; never throws. */
@@ -87,6 +86,10 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   let stopped = false;
   let wake: (() => void) | undefined;
   let activeWaiters: (() => void)[] = [];
+  // Threat-score windows, chain progress and anomaly baselines: SQLite in the state directory,
+  // so they survive restarts and bundle swaps; in memory when the directory cannot hold it.
+  let engineState: EngineState | undefined;
+  let store: StateStore = new MemoryStateStore();
 
   const log = (line: string) => {
     try {
@@ -131,6 +134,14 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const resume = async () => {
     const problem = state.init();
     if (problem) recordError('VA2005', `the state directory cannot be used: ${problem}`);
+    else {
+      try {
+        engineState = openEngineState(opts.stateDir);
+        store = engineState.store;
+      } catch (error) {
+        recordError('VA2005', `the policy state database cannot be opened, keeping state in memory: ${(error as Error).message}`);
+      }
+    }
     const { pointer, problem: bad } = state.readPointer();
     if (bad) recordError('VA2005', bad);
     for (const [which, record] of [['active', pointer.current], ['last-known-good', pointer.previous]] as const) {
@@ -140,7 +151,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         recordError('VA2005', `the ${which} bundle ${record.sha256.slice(0, 12)} is missing or damaged in the state directory`);
         continue;
       }
-      const prepared = await prepareBundle(bytes, record.version, opts.identity);
+      const prepared = await prepareBundle(bytes, record.version, opts.identity, store);
       if ('code' in prepared) {
         recordError(prepared.code, prepared.message);
         continue;
@@ -158,7 +169,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const { pointer } = state.readPointer();
     if (pointer.bad.includes(sha256)) return true;
     log(`agent: verified bundle ${sha256.slice(0, 12)} (version ${version}); self-testing`);
-    const prepared = await prepareBundle(bytes, version, opts.identity);
+    const prepared = await prepareBundle(bytes, version, opts.identity, store);
     if ('code' in prepared) {
       recordError(prepared.code, prepared.message);
       if (prepared.code === 'VA2003' && !running) selfTest = 'failed';
@@ -217,7 +228,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const record = state.revert();
     if (record && !('code' in record)) {
       const bytes = state.readBundle(record.sha256);
-      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity) : undefined;
+      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity, store) : undefined;
       if (prepared && !('code' in prepared)) {
         run(prepared, record);
         reverted = { from, to: record.sha256, at: now().toISOString(), reason: why };
@@ -251,6 +262,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const consume = async () => {
     if (!opts.events) return;
     const lines = createInterface({ input: opts.events, crlfDelay: Infinity });
+    closeEvents = () => lines.close();
     let index = 0;
     try {
       for await (const line of lines) {
@@ -279,6 +291,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     }
   };
 
+  let closeEvents: (() => void) | undefined;
   let resolveStopped!: () => void;
   const stoppedPromise = new Promise<void>((resolve) => (resolveStopped = resolve));
 
@@ -317,8 +330,15 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       stopped = true;
       resolveStopped();
       wake?.();
+      closeEvents?.();
       opts.events?.destroy?.();
       await done;
+      await eventsDone.catch(() => undefined);
+      try {
+        engineState?.close();
+      } catch {
+        // Closing is best effort; SQLite's journal keeps the state consistent.
+      }
     },
     done,
     eventsDone,

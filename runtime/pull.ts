@@ -12,7 +12,8 @@ import { Metadata, MetadataKind, type Root, type TargetFile, type Targets } from
 import { Updater, type Fetcher } from 'tuf-js';
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
-import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
+import { bundleDocumentProblems, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
+import { AGENT_CAPABILITIES } from './engine/capabilities.js';
 import { bundleTargetPath, provenanceTargetPath, targetFilePath } from './bundle/layout.js';
 import { parseRoot } from './bundle/metadata.js';
 import { diagnoseMetadata } from './bundle/diagnose.js';
@@ -306,7 +307,7 @@ function checkPulled(group: string, info: TargetFile, bytes: Uint8Array, provena
   if (problems.length > 0) return refusal('VR1016', file, { detail: problems.join('; ') });
   const document = doc as BundleDocument;
   if (document.group !== group) return refusal('VR1008', file, { expected: group, actual: document.group });
-  const why = unsupportedReason(document, { irVersions: SUPPORTED_IR_VERSIONS });
+  const why = unsupportedReason(document, AGENT_CAPABILITIES);
   if (why) return refusal('VR1016', file, { detail: why });
   const provFile = targetFilePath(provenanceTargetPath(group));
   if (!provenance) return refusal('VR1017', provFile, { detail: 'no signed provenance for this bundle' });

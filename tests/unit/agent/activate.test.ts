@@ -29,7 +29,7 @@ describe('prepareBundle', () => {
     const p = r as Prepared;
     expect(p).toMatchObject({ version: 3, ruleCount: reconRules().length, selfTest: { passed: true, total: 2 } });
     const alerts: string[] = [];
-    p.engine.process(processEvent('whoami.exe'), 0, (a) => alerts.push(a.rule.id));
+    p.engine.process(processEvent('whoami.exe'), 0, (a) => alerts.push(a.kind === 'detection' ? a.rule.id : a.kind));
     expect(alerts).toEqual([WHOAMI_ID]);
   });
 
@@ -55,9 +55,10 @@ describe('prepareBundle', () => {
     const agentKey = await generateAgentKey();
     const other = await generateAgentKey();
     const sealed = await sealSecret('s3cret-token', [agentKey.recipient]);
-    const doc = { irVersion: 1, features: [], group: 'g1', content: { rules: [], credentials: { hec: { sealed }, mail: 'env:MAIL_TOKEN' } } };
+    const doc = { irVersion: 1, features: [], group: 'g1', content: { rules: [], credentials: { hec: { type: 'hec-token', hecToken: { token: sealed } }, mail: { token: 'env:MAIL_TOKEN' } } } };
     const r = await prepareBundle(bytesOf(doc), 1, agentKey.identity);
-    expect('code' in r ? r.code : new TextDecoder().decode((r as Prepared).credentials.get('hec'))).toBe('s3cret-token');
+    expect('code' in r ? r.code : new TextDecoder().decode((r as Prepared).credentials.get('hec.hecToken.token'))).toBe('s3cret-token');
+    expect('code' in r ? 0 : (r as Prepared).credentials.size).toBe(1);
     expect(await code(doc)).toBe('VA2004');
     const wrong = await prepareBundle(bytesOf(doc), 1, other.identity);
     expect('code' in wrong && wrong.code).toBe('VA2004');

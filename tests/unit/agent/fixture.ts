@@ -41,7 +41,7 @@ export const GOOD_VECTORS = [
 
 /** A bundle document for a group. */
 export function bundleDocument(group: string, opts: { rules?: readonly Rule[]; selfTest?: readonly object[]; marker?: string; padding?: number } = {}): object {
-  const content: Record<string, unknown> = { rules: opts.rules ?? reconRules(), selfTest: opts.selfTest ?? GOOD_VECTORS };
+  const content: Record<string, unknown> = { rules: opts.rules ?? reconRules(), selfTests: opts.selfTest ?? GOOD_VECTORS };
   if (opts.marker) content.marker = opts.marker;
   if (opts.padding) content.padding = 'x'.repeat(opts.padding);
   return { irVersion: 1, features: [], group, content };
