@@ -3,7 +3,7 @@
  * which bundle each ring of each group is approved for (advanced by runtime/rollout.ts), and the
  * hosts that drift from their ring's approved bundle.
  */
-import { advance, ringHealth, ringOf, stages, type AgentView, type RingState, type RolloutPlan } from '../rollout.js';
+import { advance, planFromRollout, ringHealth, ringOf, stages, type AgentView, type RingState, type RolloutPlan } from '../rollout.js';
 import { normalizeHost, type AgentStatus } from '../status.js';
 import type { Release, ReleaseStore } from './releases.js';
 
@@ -36,12 +36,30 @@ export class Fleet {
   /** group → ring index → hosts that ever reported there. */
   private readonly seen = new Map<string, Set<string>[]>();
 
-  constructor(private readonly releases: ReleaseStore, private readonly plan: RolloutPlan | undefined) {}
+  private readonly compiled = new Map<string, RolloutPlan | undefined>();
 
-  /** The ring index of a host in a group, when the plan stages the group. */
+  /** `override` (serve --rollout) stages every group it names; otherwise each group's bundle carries its Rollout. */
+  constructor(private readonly releases: ReleaseStore, private readonly override: RolloutPlan | undefined) {}
+
+  /** The plan that stages a group, if any. */
+  planOf(group: string | undefined): RolloutPlan | undefined {
+    if (group === undefined) return undefined;
+    if (this.override) return stages(this.override, group) ? this.override : undefined;
+    const latest = this.releases.latest();
+    const raw = latest?.bundles.get(group)?.rollout as { name?: unknown; spec?: unknown } | undefined;
+    if (!latest || !raw) return undefined;
+    const key = `${latest.id}/${group}`;
+    if (!this.compiled.has(key)) {
+      const plan = planFromRollout({ kind: 'Rollout', metadata: { name: raw.name }, spec: raw.spec });
+      this.compiled.set(key, typeof plan === 'string' ? undefined : { ...plan, groups: [group] });
+    }
+    return this.compiled.get(key);
+  }
+
+  /** The ring index of a host in a group, when a plan stages the group. */
   ringIndex(group: string | undefined, host: string | undefined): number | undefined {
-    if (!this.plan || group === undefined || !stages(this.plan, group)) return undefined;
-    return ringOf(this.plan, host);
+    const plan = this.planOf(group);
+    return plan ? ringOf(plan, host) : undefined;
   }
 
   /** The release offered to an agent of `group` named `host`. */
@@ -56,7 +74,7 @@ export class Fleet {
   /** The ring name of a host, for the `X-Vigil-Ring` header. */
   ringName(group: string | undefined, host: string | undefined): string | undefined {
     const index = this.ringIndex(group, host);
-    return index === undefined ? undefined : this.plan?.rings[index]?.name;
+    return index === undefined ? undefined : this.planOf(group)?.rings[index]?.name;
   }
 
   /** Records a report. */
@@ -64,8 +82,9 @@ export class Fleet {
     const host = normalizeHost(status.host);
     this.hosts.set(host, { status, lastSeen: now });
     const index = this.ringIndex(status.group, host);
-    if (index === undefined || !this.plan) return;
-    const perRing = this.seen.get(status.group) ?? this.plan.rings.map(() => new Set<string>());
+    const plan = this.planOf(status.group);
+    if (index === undefined || !plan) return;
+    const perRing = this.seen.get(status.group) ?? plan.rings.map(() => new Set<string>());
     perRing[index]?.add(host);
     this.seen.set(status.group, perRing);
   }
@@ -91,12 +110,13 @@ export class Fleet {
   /** Advances every staged group's rollout; then forgets releases no ring needs. */
   tick(now: number): void {
     const latest = this.releases.latest();
-    if (!latest || !this.plan) return;
+    if (!latest) return;
     const needed = new Set<string>([latest.id]);
     for (const [group, bundle] of latest.bundles) {
-      if (!stages(this.plan, group)) continue;
+      const plan = this.planOf(group);
+      if (!plan) continue;
       const everSeen = (this.seen.get(group) ?? []).map((s) => s.size);
-      const next = advance(this.plan, this.rings.get(group), { release: latest.id, digest: bundle.digest }, this.views(group, now), everSeen, now);
+      const next = advance(plan, this.rings.get(group), { release: latest.id, digest: bundle.digest }, this.views(group, now), everSeen, now);
       this.rings.set(group, next);
       for (const r of next) needed.add(r.release);
     }
@@ -123,11 +143,13 @@ export class Fleet {
     for (const [group, bundle] of latest?.bundles ?? []) {
       const states = this.rings.get(group);
       const views = this.views(group, now);
+      const plan = this.planOf(group);
       groups[group] = {
         latest: bundle.digest,
-        ...(states && this.plan ? {
+        ...(plan ? { rollout: plan.name } : {}),
+        ...(states && plan ? {
           rings: states.map((s, i) => {
-            const ring = this.plan?.rings[i];
+            const ring = plan.rings[i];
             const health = ring ? ringHealth(ring, s.digest, views.filter((v) => v.ring === i), this.seen.get(group)?.[i]?.size ?? 0) : undefined;
             return {
               name: ring?.name, release: s.release, digest: s.digest, offeredAt: new Date(s.offeredAt).toISOString(),
@@ -141,7 +163,6 @@ export class Fleet {
       generatedAt: new Date(now).toISOString(),
       release: latest ? { id: latest.id, timestampVersion: latest.timestampVersion, targetsVersion: latest.targetsVersion } : null,
       releases: this.releases.all().map((r) => ({ id: r.id, timestampVersion: r.timestampVersion, targetsVersion: r.targetsVersion, loadedAt: new Date(r.loadedAt).toISOString() })),
-      ...(this.plan ? { rollout: { name: this.plan.name, rings: this.plan.rings.map((r) => r.name) } } : {}),
       groups,
       hosts,
     };

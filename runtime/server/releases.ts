@@ -22,6 +22,8 @@ export interface ServedFile {
 export interface ReleaseBundle {
   readonly digest: string;
   readonly ring?: string;
+  /** The Rollout that stages the group, as compiled into the bundle (`content.rollout`: {name, spec}). */
+  readonly rollout?: unknown;
 }
 
 /** An immutable snapshot of OUT. */
@@ -34,6 +36,17 @@ export interface Release {
   readonly targetsVersion: number;
   readonly files: ReadonlyMap<string, ServedFile>;
   readonly bundles: ReadonlyMap<string, ReleaseBundle>;
+}
+
+/** The compiled Rollout in a bundle file, if it has one (read for routing only; agents verify bundles). */
+function rolloutOf(file: ServedFile | undefined): unknown {
+  if (!file) return undefined;
+  try {
+    const doc = JSON.parse(Buffer.from(file.bytes).toString('utf8')) as { content?: { rollout?: unknown } };
+    return doc.content?.rollout;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads OUT into a release; undefined when OUT holds no repository yet or is mid-write. */
@@ -69,7 +82,8 @@ export async function loadRelease(out: string, seq: number, now: number): Promis
       const group = groupOfTargetPath(p);
       if (!group || !p.endsWith('/bundle.json') || typeof t?.hashes?.sha256 !== 'string') continue;
       const ring = t.custom?.vigil?.ring;
-      bundles.set(group, { digest: t.hashes.sha256, ...(typeof ring === 'string' ? { ring } : {}) });
+      const rollout = rolloutOf(files.get(`targets/${p}`));
+      bundles.set(group, { digest: t.hashes.sha256, ...(typeof ring === 'string' ? { ring } : {}), ...(rollout ? { rollout } : {}) });
     }
   } catch {
     // Unparseable metadata is still served: agents refuse it with a precise reason.
