@@ -51,7 +51,7 @@ export async function incrementalPair(dir: string, base: string, head: string): 
   if (edits.length > MAX_FILES) return undefined;
   const result = await compile({ dir, ref: headCommit });
   if (!result.ok) return undefined;
-  const headSnapshot = snapshotOf(result.model, result.sigma, result.sources);
+  const headSnapshot = snapshotOf(result.model, result.sigma, result.sources, result.bundles);
   if (edits.length === 0) return [headSnapshot, headSnapshot];
   const blobs = await readBlobs(place.top, edits.map((e) => e.oldBlob));
   const replaced = new Map<string, Rule>();

@@ -27,7 +27,7 @@ export type SideResult =
 /** Compiles one side in this thread. */
 export async function loadSide(input: Input): Promise<SideResult> {
   const result = await compile(input);
-  if (result.ok) return { ok: true, snapshot: snapshotOf(result.model, result.sigma, result.sources) };
+  if (result.ok) return { ok: true, snapshot: snapshotOf(result.model, result.sigma, result.sources, result.bundles) };
   const errors = result.report.diagnostics
     .filter((d) => d.severity === 'error')
     .slice(0, 20)

@@ -4,12 +4,14 @@ import type { SigmaCompiled } from '../sigma/compile-sigma.js';
 import type { Source } from '../source.js';
 import type { Model, ResolvedGroup } from '../model.js';
 import type { Doc, DocKind } from '../stages/classify.js';
+import type { LoweredBundle } from '../stages/lower.js';
 
 /**
  * What each host group runs at one ref, as plain JSON data: the input of `vigil plan`, `vigil
- * diff` and `vigil history`. It is built from the Model and the Sigma IR today; when the lower
- * stage emits per-group bundle documents, only this file changes, never the diff over it.
- * Credentials appear by name and type only: no value, reference or sealed blob ever enters it.
+ * diff` and `vigil history`. Content comes from the group's bundle document (what agents get)
+ * when the lower stage ran, else from the Model and the Sigma IR; hosts and rule-test coverage
+ * always come from the Model. Credentials appear by name and type only: no value, reference or
+ * sealed blob ever enters it.
  */
 
 /** A named policy object and its settings, as written in its `spec`. */
@@ -60,7 +62,7 @@ export interface PolicySnapshot {
 }
 
 /** Builds the snapshot of a compiled repository; `sources` are read for rule-test sidecars. */
-export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, sources: ReadonlyMap<string, Source>): PolicySnapshot {
+export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, sources: ReadonlyMap<string, Source>, bundles?: readonly LoweredBundle[]): PolicySnapshot {
   const irById = new Map<string, Rule>();
   for (const compiled of sigma.values()) irById.set(compiled.id, compiled.ir);
   const tested = testedRules(model, sources, irById);
@@ -69,8 +71,37 @@ export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>,
     const ir = irById.get(id);
     if (ir) rules.set(id, { ir, path: entry.path, tested: tested.has(id) });
   }
-  const groups = [...model.groups.values()].sort((a, b) => cmp(a.name, b.name)).map((g) => groupOf(model, g, rules));
+  const byGroup = new Map((bundles ?? []).map((b) => [b.group, b]));
+  const groups = [...model.groups.values()].sort((a, b) => cmp(a.name, b.name)).map((g) => {
+    const bundle = byGroup.get(g.name);
+    return bundle ? fromBundle(model, g, bundle, tested) : groupOf(model, g, rules);
+  });
   return { groups };
+}
+
+/** A group as its bundle document has it (the IR agents run), plus hosts from the Model. */
+function fromBundle(model: Model, group: ResolvedGroup, bundle: LoweredBundle, tested: ReadonlySet<string>): GroupSnapshot {
+  const c = bundle.document.content;
+  const named = (items: readonly { readonly id: string }[]): NamedSpec[] => items.map((x) => ({ name: x.id, spec: x }));
+  const credentials = Object.keys(c.credentials).sort().map((name) => {
+    const type = (c.credentials[name] as { type?: unknown } | undefined)?.type;
+    return typeof type === 'string' ? { name, type } : { name };
+  });
+  return {
+    group: group.name,
+    hosts: [...group.hosts],
+    ...(c.rollout ? { rollout: { name: c.rollout.name, rings: ringsOf(c.rollout.spec) } } : {}),
+    packages: c.packages.map((p) => ({ ...p })),
+    rules: c.rules.map((ir) => ({ ir, path: model.rules.get(ir.id)?.path ?? ir.attribution?.source ?? '', tested: tested.has(ir.id) })),
+    filters: named(c.policies.filters),
+    threatScores: named(c.policies.threatScores),
+    chains: named(c.policies.chains),
+    anomalies: named(c.policies.anomalies),
+    auditChecks: c.auditChecks.map((x) => ({ name: x.name, spec: x.spec })),
+    services: c.services.map((x) => ({ name: x.name, spec: x.spec })),
+    actions: c.actions.map((x) => ({ name: x.name, spec: x.spec })),
+    credentials,
+  };
 }
 
 function groupOf(model: Model, group: ResolvedGroup, rules: ReadonlyMap<string, RuleSnapshot>): GroupSnapshot {
