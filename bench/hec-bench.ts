@@ -24,7 +24,7 @@ import { emit, progress, type Figure } from './measure.js';
 
 const TOKEN = 'bench-token';
 const DURATION_S = Number(process.env.HEC_BENCH_SECONDS ?? 10);
-const CONNECTIONS = 16;
+const CONNECTIONS = Number(process.env.HEC_BENCH_CONNECTIONS ?? 16);
 /** Events per request: single events (the goal) and forwarder-style batches of ten. */
 const BATCHES = [1, 10] as const;
 

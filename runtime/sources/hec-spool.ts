@@ -3,13 +3,19 @@
  * committed to the `hec_spool` table, and a spooled batch is deleted only after the sink took it,
  * so an acknowledged event survives an agent restart (it is delivered again, at least once).
  * Requests arriving in the same event-loop turn share one transaction (group commit), which
- * keeps the cost per request low under load. The queue is bounded by event count.
+ * also deletes the rows processed since the last one, so a busy receiver pays one commit per
+ * turn; deletion is therefore a little behind processing, and a crash may deliver the last
+ * ~100 ms of processed events again (at least once, never lost). The queue is bounded by event
+ * count.
  */
 import type { Store } from '../state/store.js';
 import type { SourceEvent } from './log-format.js';
 
 /** Events kept parsed in memory for the pump; the rest is read back from the table. */
 const MEMORY_EVENTS = 5000;
+
+/** How long processed rows may wait for deletion when no request arrives to carry it. */
+const CLEANUP_MS = 100;
 
 /** Longest time the pump works before letting the receiver answer requests. */
 const SLICE_MS = 4;
@@ -38,7 +44,11 @@ export class HecSpool {
   private closed = false;
   private readonly insert;
   private readonly next;
-  private readonly removeMany: (ids: readonly number[]) => void;
+  private readonly deleteUpTo;
+  /** Highest row id the sink has taken, and the highest deleted so far. */
+  private processedUpTo = 0;
+  private deletedUpTo = 0;
+  private cleanupTimer: NodeJS.Timeout | undefined;
   private readonly eventsOf;
   /** Parsed events of recently committed rows, by row id (a cache; the table is the truth). */
   private readonly memory = new Map<number, readonly SourceEvent[]>();
@@ -50,12 +60,11 @@ export class HecSpool {
     this.insert = db.prepare('INSERT INTO hec_spool (source, count, events, received_at) VALUES (?, ?, ?, ?)');
     this.next = db.prepare<[number, number], { id: number; source: string }>('SELECT id, source FROM hec_spool WHERE id > ? ORDER BY id LIMIT ?');
     this.eventsOf = db.prepare<[number], string>('SELECT events FROM hec_spool WHERE id = ?').pluck();
-    const remove = db.prepare('DELETE FROM hec_spool WHERE id = ?');
-    this.removeMany = db.transaction((ids: readonly number[]) => {
-      for (const id of ids) remove.run(id);
-    });
+    this.deleteUpTo = db.prepare('DELETE FROM hec_spool WHERE id <= ?');
     this.queued = (db.prepare('SELECT coalesce(sum(count), 0) FROM hec_spool').pluck().get() as number) ?? 0;
     this.commit = db.transaction((batch: readonly Waiting[]) => {
+      // Processed rows are deleted in the same transaction as new ones are written: one commit per turn.
+      this.deleteProcessed();
       const now = Date.now();
       for (const w of batch) {
         const { lastInsertRowid } = this.insert.run(w.source, w.events.length, JSON.stringify(w.events), now);
@@ -69,6 +78,23 @@ export class HecSpool {
   }
 
   private readonly commit: (batch: readonly Waiting[]) => void;
+
+  private deleteProcessed(): void {
+    if (this.processedUpTo > this.deletedUpTo) {
+      this.deleteUpTo.run(this.processedUpTo);
+      this.deletedUpTo = this.processedUpTo;
+    }
+  }
+
+  /** Deletes processed rows soon when no new request comes to carry the delete (at most CLEANUP_MS of rows may be delivered again after a crash). */
+  private scheduleCleanup(): void {
+    if (this.cleanupTimer) return;
+    this.cleanupTimer = setTimeout(() => {
+      this.cleanupTimer = undefined;
+      this.deleteProcessed();
+    }, CLEANUP_MS);
+    this.cleanupTimer.unref();
+  }
 
   /** Resolves once every accepted event has been taken (immediately when none is waiting). */
   whenEmpty(): Promise<void> {
@@ -153,7 +179,8 @@ export class HecSpool {
         if (performance.now() - started > SLICE_MS || signal.aborted) break;
       }
       if (done.length) {
-        this.removeMany(done);
+        this.processedUpTo = done[done.length - 1]!;
+        this.scheduleCleanup();
         this.queued -= events;
         if (this.queued === 0) this.idle.splice(0).forEach((f) => f());
         after = done[done.length - 1]!;
@@ -168,6 +195,9 @@ export class HecSpool {
   /** Commits anything waiting and refuses new events. */
   close(): void {
     this.flush();
+    if (this.cleanupTimer) clearTimeout(this.cleanupTimer);
+    this.cleanupTimer = undefined;
+    this.deleteProcessed();
     this.closed = true;
     this.wake?.();
     this.idle.splice(0).forEach((f) => f());
