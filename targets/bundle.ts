@@ -3,7 +3,7 @@
  * (bundles, their provenance envelopes, root chain, targets, snapshot, timestamp). Pure: no I/O,
  * no clock, no randomness, so the same inputs and previous state give byte-identical files.
  */
-import { canonicalBytes, sha256Hex } from '../runtime/bundle/canonical.js';
+import { builtDigest, canonicalBytes, freezeJson, SharedPrefixEncoder } from '../runtime/bundle/canonical.js';
 import { bundleDocumentProblems } from '../runtime/bundle/envelope.js';
 import type { SigningKey } from '../runtime/bundle/keys.js';
 import { bundleTargetPath, isSafeSegment, provenanceTargetPath } from '../runtime/bundle/layout.js';
@@ -56,6 +56,17 @@ function provenanceKeys(input: RepositoryInput): SigningKey[] {
   return input.keys.filter((k) => allowed.has(k.keyid));
 }
 
+/**
+ * The statement with its input list (the digest of every input file: the same for every group
+ * of a build, and large) replaced by one frozen copy, so its canonical text is built once.
+ */
+function shareInputs(statement: object, shared: { inputs?: unknown }): object {
+  const predicate = (statement as { predicate?: { inputs?: unknown } }).predicate;
+  if (predicate === undefined || !Array.isArray(predicate.inputs)) return statement;
+  shared.inputs ??= freezeJson(predicate.inputs);
+  return { ...statement, predicate: { ...predicate, inputs: shared.inputs } };
+}
+
 /** Builds every file of OUT in memory: bundles, provenance and signed TUF metadata, sorted by path. */
 export function buildRepository(input: RepositoryInput): BuildResult {
   const problems = bundleProblems(input.bundles);
@@ -69,10 +80,14 @@ export function buildRepository(input: RepositoryInput): BuildResult {
     return { ok: false, problems: [{ slug: 'bad-root-chain', message: `a trust root could not be read: ${(error as Error).message}` }] };
   }
   const targets: TargetInput[] = [];
+  // `content` sorts first in a bundle document, and groups with the same packages have the same
+  // content: its bytes and hash state are shared, each group adds only its own tail.
+  const encoder = new SharedPrefixEncoder('content');
+  const shared: { inputs?: unknown } = {};
   for (const b of [...input.bundles].sort((x, y) => (x.group < y.group ? -1 : 1))) {
-    const bytes = canonicalBytes(b.document);
+    const bytes = encoder.encode(b.document);
     const name = bundleTargetPath(b.group);
-    const statement = provenanceStatement({ name, sha256: sha256Hex(bytes) }, input.provenance, b.group, b.ring);
+    const statement = shareInputs(provenanceStatement({ name, sha256: builtDigest(bytes) }, input.provenance, b.group, b.ring), shared);
     const envelope = signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, signers);
     const ring = b.ring === undefined ? {} : { ring: b.ring };
     targets.push({ path: name, bytes, custom: { vigil: { kind: 'bundle', group: b.group, ...ring } } });

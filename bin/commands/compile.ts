@@ -13,7 +13,7 @@ import { bundleTargetPath } from '../../runtime/bundle/layout.js';
 import type { Lifetimes } from '../../runtime/bundle/metadata.js';
 import { readRepositoryState, writeArtifacts } from '../../runtime/bundle/repo-files.js';
 import type { BuildProblem, PendingSignature } from '../../runtime/bundle/tuf-repo.js';
-import { sha256Hex } from '../../runtime/bundle/canonical.js';
+import { builtDigest } from '../../runtime/bundle/canonical.js';
 import { buildRepository } from '../../targets/bundle.js';
 import type { RenderInput } from '../../targets/diagnostics/locate.js';
 import { renderJson } from '../../targets/diagnostics/json.js';
@@ -144,7 +144,7 @@ export const compileCommand: Command = {
     }
     await writeArtifacts(out, built.artifacts, { prune: true });
     render([]);
-    const digests = new Map(built.artifacts.map((a) => [a.path, sha256Hex(a.bytes)]));
+    const digests = new Map(built.artifacts.map((a) => [a.path, builtDigest(a.bytes)]));
     printBundles(io, format, values.out, result.bundles, digests, built.pending, facts);
     return EXIT.ok;
   },

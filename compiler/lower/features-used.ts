@@ -1,6 +1,7 @@
 import type { Expr, Rule, Variant } from '../../runtime/engine/ir.js';
 import type { PolicyIR } from './policies.js';
 import type { NamedSpec } from './documents.js';
+import { isFrozenJson } from '../../runtime/bundle/canonical.js';
 
 /** What a bundle's content consists of, as far as features go. */
 export interface FeatureInput {
@@ -46,19 +47,31 @@ function typed(prefix: string, specs: readonly NamedSpec[], out: Set<string>): v
   for (const s of specs) if (typeof s.spec.type === 'string') out.add(`${prefix}.${s.spec.type}`);
 }
 
+/** Features of frozen rules, by identity: a rule shared by many groups is walked once. */
+const ruleFeatureMemo = new WeakMap<Rule, readonly string[]>();
+
+/** The features one Sigma rule uses. */
+function ruleFeatures(r: Rule): readonly string[] {
+  const known = ruleFeatureMemo.get(r);
+  if (known) return known;
+  const out = new Set<string>();
+  if (r.type === 'correlation') out.add(`correlation.${r.correlation.replace(/_/g, '-')}`);
+  else {
+    if (r.type === 'filter') out.add('sigma.filter');
+    variantFeatures(r.variants, out);
+  }
+  const list = [...out];
+  if (isFrozenJson(r)) ruleFeatureMemo.set(r, list);
+  return list;
+}
+
 /**
  * Every optional feature a bundle uses, sorted: derived from the content itself, never declared
  * by hand, so an agent's capability check sees exactly what it would have to run.
  */
 export function featuresUsed(input: FeatureInput): string[] {
   const out = new Set<string>();
-  for (const r of input.rules) {
-    if (r.type === 'correlation') out.add(`correlation.${r.correlation.replace(/_/g, '-')}`);
-    else {
-      if (r.type === 'filter') out.add('sigma.filter');
-      variantFeatures(r.variants, out);
-    }
-  }
+  for (const r of input.rules) for (const f of ruleFeatures(r)) out.add(f);
   const p = input.policies;
   if (p.filters.length > 0) out.add('policy.filter');
   for (const f of p.filters) variantFeatures(f.variants, out);

@@ -2,6 +2,25 @@ import type { Rule } from '../../runtime/engine/ir.js';
 import type { Model } from '../model.js';
 import type { SigmaCompiled } from '../sigma/compile-sigma.js';
 import type { Doc } from '../stages/classify.js';
+import { freezeJson } from '../../runtime/bundle/canonical.js';
+
+/**
+ * One frozen rule list per distinct set of rules, per compilation (keyed by its Sigma results):
+ * groups that get the same rules share one array, so its canonical text is built once.
+ */
+const interned = new WeakMap<ReadonlyMap<Doc, SigmaCompiled>, Map<string, readonly Rule[]>>();
+
+function intern(sigma: ReadonlyMap<Doc, SigmaCompiled>, rules: Rule[]): readonly Rule[] {
+  let table = interned.get(sigma);
+  if (!table) interned.set(sigma, (table = new Map()));
+  // Within one compilation an id names exactly one IR object, so the ids identify the list.
+  const key = rules.map((r) => r.id).join('\n');
+  const known = table.get(key);
+  if (known) return known;
+  const list = freezeJson(rules);
+  table.set(key, list);
+  return list;
+}
 
 /**
  * The Sigma IR a host group's agents need: the rules its packages select, plus what those rules
@@ -10,7 +29,7 @@ import type { Doc } from '../stages/classify.js';
  * with it (it narrows that rule's alerts, as in `vigil check`'s rule tests), and a filter for
  * `any` rule travels with every group that has detection rules. Sorted by id.
  */
-export function groupRules(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, selected: readonly string[], alsoNeeded: readonly string[]): Rule[] {
+export function groupRules(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, selected: readonly string[], alsoNeeded: readonly string[]): readonly Rule[] {
   const byName = new Map<string, string>();
   for (const r of model.rules.values()) if (r.name !== undefined && !byName.has(r.name)) byName.set(r.name, r.id);
   const idOf = (ref: string): string | undefined => (model.rules.has(ref) ? ref : byName.get(ref));
@@ -40,5 +59,5 @@ export function groupRules(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>,
     if (ir?.type !== 'filter' || chosen.has(ir.id)) continue;
     if (ir.rules === 'any' ? hasDetection : ir.rules.some((ref) => deployed.has(ref))) chosen.set(ir.id, ir);
   }
-  return [...chosen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return intern(sigma, [...chosen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
 }

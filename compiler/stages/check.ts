@@ -5,6 +5,7 @@ import type { CompileContext } from '../context.js';
 import type { Model } from '../model.js';
 import { ALL_CHECKS } from '../checks/index.js';
 import { isSigmaKind, type Doc } from './classify.js';
+import { freezeJson } from '../../runtime/bundle/canonical.js';
 
 /** The model after checks, with what the Sigma compiler produced for each rule. */
 export interface Checked {
@@ -22,7 +23,8 @@ export function check(model: Model, allDocs: readonly Doc[], ctx: CompileContext
   sigmaDocs.forEach((doc, i) => {
     try {
       const compiled = compileSigmaDoc({ source: doc.source, doc: doc.doc }, ctx, ctx.options.sigma ?? {});
-      if (compiled) sigma.set(doc, compiled);
+      // The IR is final here: frozen, so bundles can share (and memoise) it by identity.
+      if (compiled) sigma.set(doc, { ...compiled, ir: freezeJson(compiled.ir) });
     } catch (error) {
       // A crash in one rule's compilation must not stop the others: report it as a bug.
       ctx.report(diag('VG9000', spanOfNode(doc.source.path, doc.doc.contents), { detail: error instanceof Error ? error.message : String(error) }));

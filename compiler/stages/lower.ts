@@ -8,6 +8,7 @@ import type { Attachments } from '../lower/attachments.js';
 import { groupContent, type BundleContent } from '../lower/bundle-content.js';
 import type { Doc } from './classify.js';
 import { valueNode } from './yaml-nodes.js';
+import { canonicalJson, freezeJson } from '../../runtime/bundle/canonical.js';
 
 /** One host group's bundle document (schema/bundle.schema.json), ready for the bundle target. */
 export interface BundleDocument {
@@ -35,14 +36,38 @@ export interface LoweredBundle {
  */
 export function lower(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, attachments: Attachments, reporter: Reporter): LoweredBundle[] {
   const out: LoweredBundle[] = [];
+  const shared = new Map<string, BundleContent>();
   for (const group of [...model.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const { content, features } = groupContent(model, sigma, group, attachments, reporter);
+    const lowered = groupContent(model, sigma, group, attachments, reporter);
+    const features = lowered.features;
+    const content = shareContent(lowered.content, shared);
     checkAgentVersion(group, features, reporter);
     const ring = group.rollout;
-    const document: BundleDocument = { irVersion: CURRENT_IR_VERSION, features, group: group.name, ...(ring === undefined ? {} : { ring }), content };
+    // Frozen: the bundle target memoises canonical text by identity, and nothing may change it now.
+    const document: BundleDocument = freezeJson({ irVersion: CURRENT_IR_VERSION, features, group: group.name, ...(ring === undefined ? {} : { ring }), content });
     out.push({ group: group.name, ...(ring === undefined ? {} : { ring }), document, rules: content.rules.length });
   }
   return out;
+}
+
+/** Identity numbers of rule lists (groupRules interns them, so equal lists are one array). */
+const listIds = new WeakMap<object, number>();
+let nextListId = 0;
+
+/**
+ * The content object of an earlier group when this group's content is equal to it, else this
+ * one. Many groups usually get the same packages; one shared, frozen object lets the bundle
+ * target serialize, encode and hash that content once. Equality is decided on the canonical
+ * text of everything but the (large) rule list, which is compared by identity.
+ */
+function shareContent(content: BundleContent, seen: Map<string, BundleContent>): BundleContent {
+  let id = listIds.get(content.rules);
+  if (id === undefined) listIds.set(content.rules, (id = nextListId++));
+  const key = canonicalJson({ ...content, rules: id });
+  const earlier = seen.get(key);
+  if (earlier) return earlier;
+  seen.set(key, content);
+  return content;
 }
 
 /** Reports every feature the group's oldest allowed agent cannot run (VG5001), at `minAgentVersion`. */

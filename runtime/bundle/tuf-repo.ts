@@ -5,7 +5,7 @@
  * version + 1), Ed25519 signatures are deterministic, and every list is sorted.
  */
 import { Metadata, MetaFile, Snapshot, TargetFile, Targets, Timestamp, type Root } from '@tufjs/models';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { builtDigest, canonicalJson, sha256Hex } from './canonical.js';
 import type { SigningKey } from './keys.js';
 import { isSafePath, METADATA_FILES, rootFileName, sortArtifacts, targetFilePath, type Artifact } from './layout.js';
 import {
@@ -129,7 +129,7 @@ export function buildMetadata(input: MetadataInput): BuildResult {
     const files: Record<string, TargetFile> = {};
     for (const t of [...input.targets].sort((a, b) => (a.path < b.path ? -1 : 1))) {
       const extra = t.custom ? { custom: t.custom as never } : undefined;
-      files[t.path] = new TargetFile({ path: t.path, length: t.bytes.length, hashes: { sha256: sha256Hex(t.bytes) }, ...(extra ? { unrecognizedFields: extra } : {}) });
+      files[t.path] = new TargetFile({ path: t.path, length: t.bytes.length, hashes: { sha256: builtDigest(t.bytes) }, ...(extra ? { unrecognizedFields: extra } : {}) });
     }
     return new Metadata(new Targets({ version, specVersion: '1.0.31', expires: expiresAfter(input.commitTime, life.targets), targets: files }));
   }, prevTargets);
