@@ -9,10 +9,11 @@ import { verifyCommand } from './commands/verify.js';
 import { secretOpenCommand, secretSealCommand } from './commands/secret-seal.js';
 import { agentCommand } from './commands/agent.js';
 import { publishCommand } from './commands/publish.js';
+import { demoCommand } from './commands/demo.js';
 import { serveCommand } from './commands/serve.js';
 import { planCommand } from './commands/plan.js';
 import { diffCommand } from './commands/diff.js';
 import { historyCommand } from './commands/history.js';
 
 /** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand, compileCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand, planCommand, diffCommand, historyCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, compileCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand, planCommand, diffCommand, historyCommand, demoCommand];

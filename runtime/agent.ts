@@ -257,6 +257,15 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     }
   };
 
+  /** Saves the policy engine's watermark, so a restart resumes its windows exactly. */
+  const checkpoint = () => {
+    try {
+      running?.prepared.engine.checkpoint();
+    } catch (error) {
+      recordError('VA2005', `policy state not saved: ${(error as Error).message}`);
+    }
+  };
+
   const whenActive = () => (running ? Promise.resolve() : new Promise<void>((resolve) => activeWaiters.push(resolve)));
 
   const consume = async () => {
@@ -284,8 +293,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         }
         processEvent(event, i);
       }
-      const r = running;
-      if (r && !stopped) r.prepared.engine.flush((a) => opts.alert(alertLine(a, opts.host, r.record.sha256)));
+      // No flush at the end of the input: windows stay open in the state, as more events may come after a restart.
+      checkpoint();
     } catch (error) {
       recordError('VS4001', `the event source failed: ${(error as Error).message}`);
     }
@@ -306,6 +315,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         recordError('VA2999', `unexpected failure in the update cycle: ${(error as Error).message}`);
       }
       if (stopped) break;
+      checkpoint();
       await report().catch(() => undefined);
       failures = reachable ? 0 : failures + 1;
       const delay = reachable ? Math.round(interval * (0.9 + 0.2 * Math.random())) : backoffDelay(failures - 1, opts.backoffBaseMs ?? 1000, Math.min(opts.backoffMaxMs ?? 300_000, Math.max(interval, 1000) * 10));
@@ -334,6 +344,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       opts.events?.destroy?.();
       await done;
       await eventsDone.catch(() => undefined);
+      checkpoint();
       try {
         engineState?.close();
       } catch {
