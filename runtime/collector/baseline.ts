@@ -70,7 +70,11 @@ export class GlobalBaseline implements CollectorBaseline {
     for (const row of persistence?.load() ?? []) this.rows.set(rowKey(row.policy, row.values), row);
   }
 
-  /** Records a tuple a host saw for the first time; true when no host had reported it before. */
+  /**
+   * Records a tuple a host saw for the first time; true when that host is the first to report
+   * it. Asking again for the same host gives the same answer, so an agent may retry a report
+   * (delivery is at-least-once) without its alert being dropped.
+   */
   observe(policy: string, relationship: string, values: Readonly<Record<string, string>>, host: string, time: number): boolean {
     const k = rowKey(policy, values);
     const row = this.rows.get(k);
@@ -85,7 +89,7 @@ export class GlobalBaseline implements CollectorBaseline {
     row.count++;
     row.lastSeen = Math.max(row.lastSeen, time);
     this.persistence?.save(row);
-    return false;
+    return row.firstHost === host;
   }
 
   /** Number of tuples held. */

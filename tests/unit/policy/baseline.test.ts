@@ -11,11 +11,12 @@ import { openStore } from '../../../runtime/state/store.js';
 const pc = (parent: string, child: string) => ({ ParentImage: parent, Image: child });
 
 describe('collector baseline', () => {
-  test('a tuple is new only for the first host that reports it', () => {
+  test('a tuple is new only for the first host that reports it, also when that host retries', () => {
     const b = new GlobalBaseline();
     expect(b.observe('p', 'parent-child', pc('cmd.exe', 'calc.exe'), 'A', 1)).toBe(true);
     expect(b.observe('p', 'parent-child', pc('cmd.exe', 'calc.exe'), 'B', 2)).toBe(false);
-    expect(b.observe('p', 'parent-child', pc('cmd.exe', 'calc.exe'), 'A', 3)).toBe(false);
+    expect(b.observe('p', 'parent-child', pc('cmd.exe', 'calc.exe'), 'A', 3)).toBe(true);
+    expect(b.observe('p', 'parent-child', pc('cmd.exe', 'calc.exe'), 'B', 4)).toBe(false);
     expect(b.observe('q', 'parent-child', pc('cmd.exe', 'calc.exe'), 'B', 4)).toBe(true);
   });
 
@@ -88,6 +89,7 @@ describe('collector baseline', () => {
     test('POST /anomaly/seen answers whether the tuple is new fleet-wide; GET /anomaly/baseline exports', async () => {
       expect(await (await seen('A')).json()).toEqual({ new: true });
       expect(await (await seen('B')).json()).toEqual({ new: false });
+      expect(await (await seen('A')).json()).toEqual({ new: true });
       const res = await fetch(`${base}/anomaly/baseline`);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { relationships: Record<string, unknown[]> }).relationships['parent-child']).toMatchObject([{ parent: 'cmd.exe', child: 'calc.exe', hosts: ['A', 'B'] }]);
