@@ -77,4 +77,12 @@ describe('policy checks', () => {
     expect(result.report.diagnostics.find((d) => d.code === 'VG4106')!.message).toMatch(/step 1 is correlation `66666666-6666-4666-8666-666666666666`.*1h timespan.*10m window/);
     expect(codes(await compileFiles(edit('chains/instant.yaml', 'window: 10m', 'window: 2h')(chained)))).toEqual([]);
   });
+
+  test('VG4105: a correlation that lists itself is a cycle of one', async () => {
+    const files = filesOf('VG4105-rule-reference-cycle');
+    const self = { 'rules/whoami.yml': files['rules/whoami.yml']!, 'rules/self.yml': `title: Self\nid: 77777777-7777-4777-8777-777777777777\nname: self_corr\ncorrelation:\n    type: event_count\n    rules:\n        - self_corr\n        - recon_whoami\n    group-by:\n        - Hostname\n    timespan: 10m\n    condition:\n        gte: 2\n` };
+    const result = await compileFiles(self);
+    expect(codes(result)).toEqual(['VG4105']);
+    expect(result.report.diagnostics[0]!.message).toBe('Sigma correlation `self_corr` refers to itself: `self_corr` → `self_corr`');
+  });
 });
