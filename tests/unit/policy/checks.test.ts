@@ -85,4 +85,16 @@ describe('policy checks', () => {
     expect(codes(result)).toEqual(['VG4105']);
     expect(result.report.diagnostics[0]!.message).toBe('Sigma correlation `self_corr` refers to itself: `self_corr` → `self_corr`');
   });
+
+  test('scores naming unknown rules or outside 0-100 are rejected (resolve VG3002, schema VG2xxx)', async () => {
+    const files = filesOf('VG4103-unreachable-threshold');
+    const unknown = await compileFiles(edit('threat-scores/recon.yaml', '22222222-2222-4222-8222-222222222222', '99999999-9999-4999-8999-999999999999')(files));
+    expect(unknown.ok).toBe(false);
+    expect(unknown.report.diagnostics.map((d) => d.code)).toContain('VG3002');
+    for (const bad of ['101', '-1']) {
+      const out = await compileFiles(edit('threat-scores/recon.yaml', 'score: 45', `score: ${bad}`)(files));
+      expect(out.ok).toBe(false);
+      expect(out.report.diagnostics.filter((d) => d.severity === 'error').every((d) => d.code.startsWith('VG2'))).toBe(true);
+    }
+  });
 });
