@@ -84,8 +84,8 @@ export function lowerFilter(doc: Doc): DetectionRule {
   };
   return {
     type: 'detection',
+    // No `name`: references to a Filter go through its `filter:` id, never a bare name a Sigma rule might share.
     id: filterRuleId(name),
-    name,
     title: meta.description ?? name,
     logsource: {},
     attribution: { source: doc.source.path },
