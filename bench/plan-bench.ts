@@ -70,13 +70,13 @@ async function main(): Promise<void> {
   try {
     progress('plan bench: compile');
     const compileMs = await medianMs(async () => {
-      const r = await compile({ dir, ref: 'HEAD' });
+      const r = await compile({ dir, ref: 'HEAD' }, { sigma: { pipeline: 'windows' } });
       if (!r.ok) throw new Error('compile failed');
     }, 3, 0);
     progress('plan bench: plan');
     let changes = 0;
     const planMs = await medianMs(async () => {
-      const [b, h] = await loadPair({ dir, ref: 'HEAD~1' }, { dir, ref: 'HEAD' });
+      const [b, h] = await loadPair({ dir, ref: 'HEAD~1' }, { dir, ref: 'HEAD' }, { pipeline: 'windows' });
       if (!b.ok || !h.ok) throw new Error('plan sides failed');
       const plan = planOf(statesOf(b.snapshot), statesOf(h.snapshot), { base: 'HEAD~1', head: 'HEAD' });
       renderMarkdown(plan);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UsageError, parseCommandArgs, type Command } from '../command.js';
 import type { Io } from '../io.js';
-import { formatOf, readBaseline, runPlan } from './plan.js';
+import { formatOf, pipelineOf, readBaseline, runPlan } from './plan.js';
 
 const HELP = `Usage: vigil diff REF REF [--dir DIR] [--format md|json|github] [--baseline FILE]
 
@@ -14,6 +14,7 @@ Options:
   --dir DIR         the policy directory inside the repository (default: the current directory)
   --format FORMAT   md (default), json or github, as for \`vigil plan\`
   --baseline FILE   JSON Lines sample events for the noisy-rule flag (default: none)
+  --pipeline NAME   Sigma logsource pipeline (default: windows; \`none\` maps nothing)
   -h, --help        show this help
 
 Exit codes:
@@ -31,12 +32,12 @@ export const diffCommand: Command = {
   summary: 'semantic diff of what each host group runs between two git refs',
   help: HELP,
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const { values, positionals } = parseCommandArgs(argv, { dir: { type: 'string', short: 'C' }, format: { type: 'string', short: 'f' }, baseline: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(argv, { dir: { type: 'string', short: 'C' }, format: { type: 'string', short: 'f' }, baseline: { type: 'string' }, pipeline: { type: 'string' } });
     if (positionals.length !== 2) throw new UsageError(`expected two refs, got ${positionals.length}`);
     const [base, head] = positionals as [string, string];
     if (base.trim() === '' || head.trim() === '') throw new UsageError('a ref is empty');
     const dir = path.resolve(io.cwd, values.dir ?? '.');
     const baseline = values.baseline === undefined ? undefined : readBaseline(io, dir, values.baseline);
-    return runPlan(io, { dir, base, head, format: formatOf(values.format), ...(baseline ? { baseline } : {}) });
+    return runPlan(io, { dir, base, head, format: formatOf(values.format), ...(baseline ? { baseline } : {}), ...pipelineOf(values.pipeline) });
   },
 };

@@ -6,7 +6,7 @@ import { mainLine, parseIsoDate, ruleHistory } from '../../compiler/history/hist
 import { loadSide } from '../../compiler/history/side.js';
 import { canonicalBytes, sha256Hex } from '../../runtime/bundle/canonical.js';
 import { planOf, type GroupState } from '../../targets/plan/plan.js';
-import { statesOf } from './plan.js';
+import { pipelineOf, statesOf } from './plan.js';
 
 const HELP = `Usage: vigil history [--rule ID | --group G [--at DATE]] [--dir DIR] [--format text|json]
 
@@ -26,6 +26,7 @@ The audit trail of a policy repository, from git: commit, author, date and messa
   --dir DIR         the policy directory (default: the current directory)
   --ref REV         history up to this revision (default: HEAD)
   --format FORMAT   text (default) or json
+  --pipeline NAME   Sigma logsource pipeline, as for \`vigil compile\` (default: windows)
   -h, --help        show this help
 
 Exit codes: 0 printed, 1 the group or rule was not found, 2 usage error.
@@ -48,6 +49,7 @@ export const historyCommand: Command = {
       dir: { type: 'string', short: 'C' },
       ref: { type: 'string' },
       format: { type: 'string', short: 'f' },
+      pipeline: { type: 'string' },
     }, true);
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     const format = values.format ?? 'text';
@@ -60,19 +62,20 @@ export const historyCommand: Command = {
     const place = await repoPlace(dir);
     if (!place) throw new UsageError(`\`${dir}\` is not inside a git repository`);
     const json = format === 'json';
+    const pipeline = pipelineOf(values.pipeline).pipeline;
     if (values.rule !== undefined) return ruleCommand(io, place, values.rule, ref, json);
     if (values.group !== undefined && values.at !== undefined) {
       const time = parseIsoDate(values.at);
       if (time === undefined) throw new UsageError(`\`${values.at}\` is not an ISO 8601 date (2026-11-24 or 2026-11-24T09:30:00Z)`);
-      return groupAt(io, place, dir, values.group, values.at, time, ref, json);
+      return groupAt(io, place, dir, values.group, values.at, time, ref, json, pipeline);
     }
-    if (values.group !== undefined) return groupCommand(io, place, dir, values.group, ref, json);
+    if (values.group !== undefined) return groupCommand(io, place, dir, values.group, ref, json, pipeline);
     return allCommand(io, place, ref, json);
   },
 };
 
 function header(c: CommitInfo): string {
-  return `${c.commit.slice(0, 12)}  ${c.date}  ${c.author} <${c.email}>\n    ${oneLine(c.subject)}`;
+  return `${c.commit.slice(0, 12)}  ${c.date}  ${oneLine(c.author)} <${oneLine(c.email)}>\n    ${oneLine(c.subject)}`;
 }
 
 function oneLine(text: string): string {
@@ -103,20 +106,20 @@ async function allCommand(io: Io, place: RepoPlace, ref: string, json: boolean):
 }
 
 /** The group's state at one commit, or undefined when the commit does not compile or lacks the group. */
-async function stateAt(dir: string, commit: string, group: string): Promise<{ ok: boolean; state?: GroupState }> {
-  const side = await loadSide({ dir, ref: commit });
+async function stateAt(dir: string, commit: string, group: string, pipeline: string | undefined, digests = false): Promise<{ ok: boolean; state?: GroupState & { bundleDigest?: string } }> {
+  const side = await loadSide({ dir, ref: commit }, { digests, ...(pipeline === undefined ? {} : { pipeline }) });
   if (!side.ok) return { ok: false };
   const state = statesOf(side.snapshot).find((g) => g.group === group);
   return { ok: true, ...(state ? { state } : {}) };
 }
 
-async function groupCommand(io: Io, place: RepoPlace, dir: string, group: string, ref: string, json: boolean): Promise<number> {
+async function groupCommand(io: Io, place: RepoPlace, dir: string, group: string, ref: string, json: boolean, pipeline: string | undefined): Promise<number> {
   const commits = await mainLine(place, ref);
   const out: object[] = [];
   let previous: GroupState | undefined;
   let seen = false;
   for (const c of commits) {
-    const at = await stateAt(dir, c.commit, group);
+    const at = await stateAt(dir, c.commit, group, pipeline);
     if (!at.ok) {
       out.push({ ...c, compiles: false });
       if (!json) writeLine(io.stdout, `${header(c)}\n    (the policy does not compile at this commit)\n`);
@@ -156,20 +159,21 @@ function detail(changes: ReturnType<typeof planOf>['changes'], section: string, 
 }
 
 
-async function groupAt(io: Io, place: RepoPlace, dir: string, group: string, text: string, time: number, ref: string, json: boolean): Promise<number> {
+async function groupAt(io: Io, place: RepoPlace, dir: string, group: string, text: string, time: number, ref: string, json: boolean, pipeline: string | undefined): Promise<number> {
   const commits = await mainLine(place, ref);
   const commit = [...commits].reverse().find((c) => c.time <= time);
   if (!commit) {
     writeLine(io.stderr, `error: no commit of ${ref} changed the policy at or before ${text}`);
     return EXIT.failed;
   }
-  const at = await stateAt(dir, commit.commit, group);
+  const at = await stateAt(dir, commit.commit, group, pipeline, true);
   if (!at.ok || !at.state) {
     writeLine(io.stderr, at.ok ? `error: host group \`${group}\` did not exist at ${commit.commit.slice(0, 12)} (${commit.date})` : `error: the policy does not compile at ${commit.commit.slice(0, 12)}`);
     return EXIT.failed;
   }
   const s = at.state;
-  const digest = sha256Hex(canonicalBytes({ ...s, rules: s.rules.map((r) => ({ ...r })) }));
+  // The published bundle's digest when the lower stage ran; else a digest of what the plan compares.
+  const digest = s.bundleDigest ?? `sha256:${sha256Hex(canonicalBytes({ ...s, rules: s.rules.map((r) => ({ ...r })) }))}`;
   const rules = s.rules.map((r) => ({ id: r.ir.id, title: r.ir.title, ...('level' in r.ir && r.ir.level ? { level: r.ir.level } : {}), path: r.path }));
   const result = {
     group,
@@ -178,7 +182,7 @@ async function groupAt(io: Io, place: RepoPlace, dir: string, group: string, tex
     date: commit.date,
     author: commit.author,
     subject: commit.subject,
-    contentDigest: `sha256:${digest}`,
+    bundleDigest: digest,
     hosts: s.hosts,
     rings: s.rings ?? [],
     packages: s.packages,
@@ -197,9 +201,9 @@ async function groupAt(io: Io, place: RepoPlace, dir: string, group: string, tex
   }
   const lines = [
     `group ${group} at ${text}`,
-    `  commit   ${commit.commit}  ${commit.date}  ${commit.author}`,
+    `  commit   ${commit.commit}  ${commit.date}  ${oneLine(commit.author)}`,
     `           ${oneLine(commit.subject)}`,
-    `  content  ${result.contentDigest}`,
+    `  bundle   ${result.bundleDigest}`,
     `  hosts    ${s.hosts.length}${s.rings?.length ? ` (${s.rings.map((r) => `${r.name} ${r.hosts}`).join(', ')})` : ''}`,
     `  packages ${s.packages.map((p) => (p.version ? `${p.name}@${p.version}` : p.name)).join(', ') || '(none)'}`,
     `  rules    ${rules.length}`,

@@ -36,6 +36,8 @@ Options:
   --baseline FILE   JSON Lines sample events: added or modified rules matching more than
                     half of them are flagged noisy (default: DIR/events/*.jsonl, if present)
   --no-baseline     skip the noisy-rule check
+  --pipeline NAME   Sigma logsource pipeline, as for \`vigil compile\` (default: windows;
+                    \`none\` maps nothing)
   -h, --help        show this help
 
 Exit codes:
@@ -60,6 +62,7 @@ export const planCommand: Command = {
       format: { type: 'string', short: 'f' },
       baseline: { type: 'string' },
       'no-baseline': { type: 'boolean' },
+      pipeline: { type: 'string' },
     });
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     if (values.base === undefined || values.base.trim() === '') throw new UsageError('--base REF is required');
@@ -67,7 +70,7 @@ export const planCommand: Command = {
     const format = formatOf(values.format);
     const dir = path.resolve(io.cwd, positionals[0] ?? '.');
     const baseline = values['no-baseline'] ? undefined : readBaseline(io, dir, values.baseline);
-    return runPlan(io, { dir, base: values.base, ...(values.head === undefined ? {} : { head: values.head }), format, ...(baseline ? { baseline } : {}) });
+    return runPlan(io, { dir, base: values.base, ...(values.head === undefined ? {} : { head: values.head }), format, ...(baseline ? { baseline } : {}), ...pipelineOf(values.pipeline) });
   },
 };
 
@@ -78,6 +81,13 @@ export function formatOf(value: string | undefined): Format {
   return format;
 }
 
+/** `--pipeline`: the Sigma pipeline `vigil compile` uses by default (`windows`), or none. */
+export function pipelineOf(value: string | undefined): { pipeline?: string } {
+  if (value !== undefined && value.trim() === '') throw new UsageError('--pipeline needs a name');
+  const name = value ?? 'windows';
+  return name === 'none' ? {} : { pipeline: name };
+}
+
 /** What `runPlan` compares. */
 export interface PlanRequest {
   readonly dir: string;
@@ -86,6 +96,7 @@ export interface PlanRequest {
   readonly head?: string;
   readonly format: Format;
   readonly baseline?: Baseline;
+  readonly pipeline?: string;
 }
 
 /** Compiles both sides, prints the plan, returns the exit code (shared by `vigil plan` and `vigil diff`). */
@@ -94,7 +105,7 @@ export async function runPlan(io: Io, request: PlanRequest): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`policy directory \`${dir}\` does not exist`);
   const baseInput = { dir, ref: base };
   const headInput: Input = head === undefined ? { dir } : { dir, ref: head };
-  const [b, h] = await loadPair(baseInput, headInput);
+  const [b, h] = await loadPair(baseInput, headInput, request.pipeline === undefined ? {} : { pipeline: request.pipeline });
   const failed = reportFailures(io, [
     [base, b],
     [head ?? 'the working tree', h],

@@ -23,7 +23,7 @@ import { snapshotOf, type PolicySnapshot } from './snapshot.js';
 const MAX_FILES = 50;
 
 /** Both snapshots, or undefined when the change is not a local rule edit. */
-export async function incrementalPair(dir: string, base: string, head: string): Promise<[PolicySnapshot, PolicySnapshot] | undefined> {
+export async function incrementalPair(dir: string, base: string, head: string, options: { readonly pipeline?: string } = {}): Promise<[PolicySnapshot, PolicySnapshot] | undefined> {
   const place = await repoPlace(dir);
   if (!place || base.startsWith('-') || head.startsWith('-')) return undefined;
   const git = simpleGit(place.top);
@@ -49,7 +49,8 @@ export async function incrementalPair(dir: string, base: string, head: string): 
     edits.push({ path: rel, oldBlob });
   }
   if (edits.length > MAX_FILES) return undefined;
-  const result = await compile({ dir, ref: headCommit });
+  const sigma = options.pipeline === undefined ? {} : { pipeline: options.pipeline };
+  const result = await compile({ dir, ref: headCommit }, { sigma });
   if (!result.ok) return undefined;
   const headSnapshot = snapshotOf(result.model, result.sigma, result.sources, result.bundles);
   if (edits.length === 0) return [headSnapshot, headSnapshot];
@@ -68,7 +69,7 @@ export async function incrementalPair(dir: string, base: string, head: string): 
       const doc = parsed[i]!;
       if (doc.errors.length > 0) return undefined;
       const reporter = new DiagnosticList();
-      const compiled = compileSigmaDoc({ source, doc, index: i }, reporter);
+      const compiled = compileSigmaDoc({ source, doc, index: i }, reporter, sigma);
       const now = headRules[i];
       if (!compiled || reporter.hasErrors || !now || !sameSelectors(compiled.ir, now)) return undefined;
       replaced.set(now.id, compiled.ir);

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Input } from '../index.js';
-import { loadSide } from './side.js';
+import { loadSide, type SideOptions } from './side.js';
 
 /** Worker thread entry of `loadSides`: compiles one side and posts its snapshot (plain data, structured-cloned). */
-const input = workerData as Input;
-parentPort?.postMessage(await loadSide(input));
+const { input, options } = workerData as { input: Input; options: SideOptions };
+parentPort?.postMessage(await loadSide(input, options));

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { compile, type Input } from '../index.js';
+import { compile, type CompileOptions, type Input } from '../index.js';
 import { lineCol } from '../source.js';
 import { incrementalPair } from './incremental.js';
 import { snapshotOf, type PolicySnapshot } from './snapshot.js';
@@ -24,10 +24,23 @@ export type SideResult =
   | { readonly ok: true; readonly snapshot: PolicySnapshot }
   | { readonly ok: false; readonly fatal: boolean; readonly errors: readonly SideError[]; readonly errorCount: number };
 
+/** How sides are compiled. */
+export interface SideOptions {
+  /** Sigma logsource pipeline, as for `vigil compile` (default there: `windows`); undefined maps nothing. */
+  readonly pipeline?: string;
+  /** Add each group's published bundle digest. */
+  readonly digests?: boolean;
+}
+
+/** Compiler options for a side: the same Sigma pipeline `vigil compile` would use. */
+export function compileOptions(options: SideOptions): CompileOptions {
+  return options.pipeline === undefined ? {} : { sigma: { pipeline: options.pipeline } };
+}
+
 /** Compiles one side in this thread. */
-export async function loadSide(input: Input): Promise<SideResult> {
-  const result = await compile(input);
-  if (result.ok) return { ok: true, snapshot: snapshotOf(result.model, result.sigma, result.sources, result.bundles) };
+export async function loadSide(input: Input, options: SideOptions = {}): Promise<SideResult> {
+  const result = await compile(input, compileOptions(options));
+  if (result.ok) return { ok: true, snapshot: snapshotOf(result.model, result.sigma, result.sources, result.bundles, options) };
   const errors = result.report.diagnostics
     .filter((d) => d.severity === 'error')
     .slice(0, 20)
@@ -43,24 +56,24 @@ export async function loadSide(input: Input): Promise<SideResult> {
  * Compiles a base and a head: by the incremental fast path when the head is a ref and the
  * change only edits rules in place (compiler/history/incremental.ts), else both in full.
  */
-export async function loadPair(base: Input & { ref: string }, head: Input): Promise<[SideResult, SideResult]> {
+export async function loadPair(base: Input & { ref: string }, head: Input, options: SideOptions = {}): Promise<[SideResult, SideResult]> {
   if (head.ref !== undefined) {
-    const pair = await incrementalPair(base.dir, base.ref, head.ref);
+    const pair = await incrementalPair(base.dir, base.ref, head.ref, options);
     if (pair) return [{ ok: true, snapshot: pair[0] }, { ok: true, snapshot: pair[1] }];
   }
-  return loadSides(base, head);
+  return loadSides(base, head, options);
 }
 
 /** Compiles two sides, in parallel worker threads when running from the compiled build. */
-export async function loadSides(a: Input, b: Input): Promise<[SideResult, SideResult]> {
+export async function loadSides(a: Input, b: Input, options: SideOptions = {}): Promise<[SideResult, SideResult]> {
   const workerUrl = new URL('./side-worker.js', import.meta.url);
-  if (!import.meta.url.endsWith('.js')) return [await loadSide(a), await loadSide(b)];
-  return Promise.all([inWorker(workerUrl, a), inWorker(workerUrl, b)]);
+  if (!import.meta.url.endsWith('.js')) return [await loadSide(a, options), await loadSide(b, options)];
+  return Promise.all([inWorker(workerUrl, a, options), inWorker(workerUrl, b, options)]);
 }
 
-function inWorker(url: URL, input: Input): Promise<SideResult> {
+function inWorker(url: URL, input: Input, options: SideOptions): Promise<SideResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { dir: input.dir, ...(input.ref === undefined ? {} : { ref: input.ref }) } });
+    const worker = new Worker(url, { workerData: { input: { dir: input.dir, ...(input.ref === undefined ? {} : { ref: input.ref }) }, options } });
     let done = false;
     worker.once('message', (result: SideResult) => {
       done = true;

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Rule } from '../../runtime/engine/ir.js';
+import { canonicalBytes, sha256Hex } from '../../runtime/bundle/canonical.js';
 import type { SigmaCompiled } from '../sigma/compile-sigma.js';
 import type { Source } from '../source.js';
 import type { Model, ResolvedGroup } from '../model.js';
@@ -54,6 +55,8 @@ export interface GroupSnapshot {
   readonly actions: readonly NamedSpec[];
   /** Names and types only. */
   readonly credentials: readonly { readonly name: string; readonly type?: string }[];
+  /** `sha256:` of the group's canonical bundle document, the digest `vigil compile` publishes (when asked for). */
+  readonly bundleDigest?: string;
 }
 
 /** Every group of a repository at one ref, sorted by group name. */
@@ -62,7 +65,7 @@ export interface PolicySnapshot {
 }
 
 /** Builds the snapshot of a compiled repository; `sources` are read for rule-test sidecars. */
-export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, sources: ReadonlyMap<string, Source>, bundles?: readonly LoweredBundle[]): PolicySnapshot {
+export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, sources: ReadonlyMap<string, Source>, bundles?: readonly LoweredBundle[], options: { digests?: boolean } = {}): PolicySnapshot {
   const irById = new Map<string, Rule>();
   for (const compiled of sigma.values()) irById.set(compiled.id, compiled.ir);
   const tested = testedRules(model, sources, irById);
@@ -74,7 +77,9 @@ export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>,
   const byGroup = new Map((bundles ?? []).map((b) => [b.group, b]));
   const groups = [...model.groups.values()].sort((a, b) => cmp(a.name, b.name)).map((g) => {
     const bundle = byGroup.get(g.name);
-    return bundle ? fromBundle(model, g, bundle, tested) : groupOf(model, g, rules);
+    if (!bundle) return groupOf(model, g, rules);
+    const snapshot = fromBundle(model, g, bundle, tested);
+    return options.digests ? { ...snapshot, bundleDigest: `sha256:${sha256Hex(canonicalBytes(bundle.document))}` } : snapshot;
   });
   return { groups };
 }

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -52,10 +54,22 @@ describe('vigil history', () => {
   it('--group --at tells which commit and rules a group ran at a date', async () => {
     const r = await runCli(['history', '--group', 'servers', '--at', '2026-03-15', '--dir', dir, '--format', 'json']);
     expect(r.code).toBe(0);
-    const at = JSON.parse(r.stdout) as { subject: string; rules: { id: string }[]; contentDigest: string; packages: unknown };
+    const at = JSON.parse(r.stdout) as { subject: string; rules: { id: string }[]; bundleDigest: string; packages: unknown };
     expect(at.subject).toBe('merge topic');
     expect(at.rules.map((x) => x.id).sort()).toEqual([WHOAMI, '46b9c27b-aec3-456e-b02a-72b81c63f70f', WMIC].sort());
-    expect(at.contentDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The digest is the one `vigil compile` publishes for the group at that commit.
+    const keys = path.join(repo.dir, '..', `${path.basename(repo.dir)}-keys`);
+    expect((await runCli(['keygen', '--out', `${keys}-signer`])).code).toBe(0);
+    expect((await runCli(['trust', 'init', '--keys', `${keys}-signer.key`, '--out', `${keys}-trust.json`])).code).toBe(0);
+    const out = `${keys}-out`;
+    try {
+      const c = await runCli(['compile', dir, '--ref', 'main~1', '--out', out, '--key', `${keys}-signer.key`, '--trust', `${keys}-trust.json`]);
+      expect(c.code).toBe(0);
+      const published = createHash('sha256').update(readFileSync(path.join(out, 'targets/groups/servers/bundle.json'))).digest('hex');
+      expect(at.bundleDigest).toBe(`sha256:${published}`);
+    } finally {
+      for (const f of [`${keys}-signer.key`, `${keys}-signer.pub`, `${keys}-trust.json`, out]) rmSync(f, { recursive: true, force: true });
+    }
     expect(at.packages).toEqual([{ name: 'recon', version: '1.0.0' }]);
     const early = await runCli(['history', '--group', 'servers', '--at', '2026-01-15', '--dir', dir, '--format', 'json']);
     expect((JSON.parse(early.stdout) as { subject: string }).subject).toBe('initial policy');

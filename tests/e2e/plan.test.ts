@@ -37,7 +37,14 @@ describe('vigil plan', () => {
     const plan = JSON.parse(r.stdout) as { changes: { name: string; status: string; groups: { group: string; change: string }[]; logic?: { op: string; text: string }[]; pathBefore?: string; path?: string }[]; groups: { group: string; rings: unknown }[] };
     const byName = new Map(plan.changes.map((c) => [c.name, c]));
     expect(byName.get(WHOAMI)).toMatchObject({ status: 'modified' });
-    expect(byName.get(WHOAMI)!.logic!.filter((l) => l.op !== ' ').map((l) => l.op + l.text)).toEqual(["-  Image endswith '\\whoami.exe'", "+  Image endswith '\\whoami2.exe'"]);
+    // The windows pipeline (as `vigil compile` uses) gives one scope per log source: Sysmon and Security 4688.
+    expect(byName.get(WHOAMI)!.logic!.filter((l) => l.op !== ' ').map((l) => l.op + l.text)).toEqual([
+      "-  Image endswith '\\whoami.exe'",
+      "+  Image endswith '\\whoami2.exe'",
+      "-  NewProcessName endswith '\\whoami.exe'",
+      "+  NewProcessName endswith '\\whoami2.exe'",
+    ]);
+    expect(byName.get(WHOAMI)!.logic!.map((l) => l.text)).toContain("when channel 'microsoft-windows-sysmon/operational' and event id 1:");
     // Renamed file, same logic: only the file changes, no logic line.
     expect(byName.get(IPCONFIG)).toMatchObject({ status: 'modified', pathBefore: 'rules/recon/ipconfig.yml', path: 'rules/recon/net_ipconfig.yml' });
     expect(byName.get(IPCONFIG)!.logic!.every((l) => l.op === ' ')).toBe(true);
@@ -58,7 +65,8 @@ describe('vigil plan', () => {
     repo.write({ 'policy/rules/recon/new.yml': sigmaRule('5b0f7cf2-0000-4000-8000-000000000001', 'Everything', '.exe') });
     try {
       const baseline = path.join(repo.dir, 'sample.jsonl');
-      repo.write({ 'sample.jsonl': ['{"Image":"C:\\\\a.exe"}', '{"Image":"C:\\\\b.exe"}', '{"Other":1}'].join('\n') + '\n' });
+      const sysmon = (image: string) => JSON.stringify({ Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Image: image });
+      repo.write({ 'sample.jsonl': [sysmon('C:\\a.exe'), sysmon('C:\\b.exe'), '{"Other":1}'].join('\n') + '\n' });
       const r = await runCli(['plan', dir, '--base', 'main', '--format', 'github', '--baseline', baseline]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^::warning file=.*rules\/recon\/new\.yml,line=1,title=vigil plan%3A noisy::Everything/m);
