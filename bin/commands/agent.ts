@@ -100,6 +100,11 @@ Examples:
       events = createReadStream(path.resolve(io.cwd, values.events));
       events.on('error', (error) => writeLine(io.stderr, `agent: error: cannot read events \`${values.events}\`: ${error.message}`));
     }
+    // A daemon's last line of defence: nothing that escapes (a closed stdout, a library bug) may end it.
+    const guard = (error: unknown) => writeLine(io.stderr, `agent: error[VA2999]: ${error instanceof Error ? error.message : String(error)}`);
+    process.on('uncaughtException', guard);
+    process.on('unhandledRejection', guard);
+    io.stdout.on('error', guard);
     const agent = startAgent({
       origin, trust, stateDir: path.resolve(io.cwd, values.state as string), group, host, pollIntervalMs: interval,
       ...(identity ? { identity } : {}), ...(events ? { events } : {}),
@@ -109,6 +114,8 @@ Examples:
     writeLine(io.stderr, `agent: ${host} in group ${group}, pulling from ${server}`);
     await untilSignal();
     await agent.stop();
+    process.off('uncaughtException', guard);
+    process.off('unhandledRejection', guard);
     writeLine(io.stderr, 'agent: stopped');
     return EXIT.ok;
   },
