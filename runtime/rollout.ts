@@ -50,6 +50,8 @@ export interface AgentView {
   readonly host: string;
   readonly ring: number;
   readonly alive: boolean;
+  /** When it last reported (ms). */
+  readonly lastSeen: number;
   readonly digest?: string;
   readonly selfTest: 'passed' | 'failed' | 'none';
   readonly errorBurst: boolean;
@@ -117,11 +119,15 @@ export interface RingHealth {
   readonly pending: number;
 }
 
-/** Judges a ring's live agents on `digest` against its gates. */
-export function ringHealth(ring: Ring, digest: string, agents: readonly AgentView[], everSeen: number): RingHealth {
-  const members = agents.filter((a) => a.alive);
+/**
+ * Judges a ring's agents on `digest` against its gates. Agents that went silent after the ring was
+ * offered the digest count as failing (the bundle may have taken them down); agents already
+ * silent before that are left out.
+ */
+export function ringHealth(ring: Ring, digest: string, agents: readonly AgentView[], everSeen: number, offeredAt = Number.NEGATIVE_INFINITY): RingHealth {
+  const members = agents.filter((a) => a.alive || a.lastSeen >= offeredAt);
   const checkSelfTest = ring.gates.selfTestPassed !== false;
-  const isFailing = (a: AgentView) => a.errorBurst || a.revertedFrom === digest || a.refusedDigest === digest || (checkSelfTest && a.digest === digest && a.selfTest !== 'passed');
+  const isFailing = (a: AgentView) => !a.alive || a.errorBurst || a.revertedFrom === digest || a.refusedDigest === digest || (checkSelfTest && a.digest === digest && a.selfTest !== 'passed');
   const failing = members.filter(isFailing).length;
   const healthy = members.filter((a) => a.digest === digest && !isFailing(a)).length;
   const pending = members.length - failing - healthy;
@@ -150,7 +156,7 @@ export function advance(plan: RolloutPlan, previous: readonly RingState[] | unde
   for (let i = 0; i + 1 < next.length; i++) {
     const ring = next[i] as RingState;
     if ((next[i + 1] as RingState).digest === ring.digest) continue;
-    const health = ringHealth(plan.rings[i] as Ring, ring.digest, agents.filter((a) => a.ring === i), everSeen[i] ?? 0);
+    const health = ringHealth(plan.rings[i] as Ring, ring.digest, agents.filter((a) => a.ring === i), everSeen[i] ?? 0, ring.offeredAt);
     if (!health.pass) {
       const { healthySince: _dropped, ...rest } = ring;
       next[i] = rest;

@@ -98,7 +98,7 @@ export class Fleet {
     for (const [host, e] of this.hosts) {
       if (e.status.group !== group) continue;
       out.push({
-        host, ring: this.ringIndex(group, host) ?? 0, alive: this.alive(e, now), selfTest: e.status.selfTest, errorBurst: e.status.errorBurst,
+        host, ring: this.ringIndex(group, host) ?? 0, alive: this.alive(e, now), lastSeen: e.lastSeen, selfTest: e.status.selfTest, errorBurst: e.status.errorBurst,
         ...(e.status.bundle ? { digest: e.status.bundle.digest } : {}),
         ...(e.status.reverted ? { revertedFrom: e.status.reverted.from } : {}),
         ...(e.status.refused ? { refusedDigest: e.status.refused.digest } : {}),
@@ -150,7 +150,7 @@ export class Fleet {
         ...(states && plan ? {
           rings: states.map((s, i) => {
             const ring = plan.rings[i];
-            const health = ring ? ringHealth(ring, s.digest, views.filter((v) => v.ring === i), this.seen.get(group)?.[i]?.size ?? 0) : undefined;
+            const health = ring ? ringHealth(ring, s.digest, views.filter((v) => v.ring === i), this.seen.get(group)?.[i]?.size ?? 0, s.offeredAt) : undefined;
             return {
               name: ring?.name, release: s.release, digest: s.digest, offeredAt: new Date(s.offeredAt).toISOString(),
               ...(s.healthySince !== undefined ? { healthySince: new Date(s.healthySince).toISOString() } : {}), health,

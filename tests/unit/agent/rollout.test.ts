@@ -10,7 +10,7 @@ const plan: RolloutPlan = {
   ],
 };
 
-const agent = (host: string, ring: number, digest: string, extra: Partial<AgentView> = {}): AgentView => ({ host, ring, alive: true, digest, selfTest: 'passed', errorBurst: false, ...extra });
+const agent = (host: string, ring: number, digest: string, extra: Partial<AgentView> = {}): AgentView => ({ host, ring, alive: true, lastSeen: 0, digest, selfTest: 'passed', errorBurst: false, ...extra });
 
 describe('rollout plans', () => {
   it('reads durations and Rollout documents', () => {
@@ -36,8 +36,11 @@ describe('rollout plans', () => {
 
 describe('ring health', () => {
   const ring = plan.rings[0]!;
-  it('passes when every live agent runs the digest healthily', () => {
-    expect(ringHealth(ring, 'd2', [agent('a', 0, 'd2'), agent('b', 0, 'd2', { alive: false, digest: 'd1' })], 2).pass).toBe(true);
+  it('passes when every live agent runs the digest healthily, leaving out agents silent since before the offer', () => {
+    expect(ringHealth(ring, 'd2', [agent('a', 0, 'd2'), agent('b', 0, 'd2', { alive: false, digest: 'd1', lastSeen: 5 })], 2, 10).pass).toBe(true);
+  });
+  it('counts an agent that went silent after the offer as failing', () => {
+    expect(ringHealth(ring, 'd2', [agent('a', 0, 'd2'), agent('b', 0, 'd2', { alive: false, lastSeen: 50 })], 2, 10)).toMatchObject({ pass: false, failing: 1 });
   });
   it('waits for agents still on the old digest', () => {
     expect(ringHealth(ring, 'd2', [agent('a', 0, 'd2'), agent('b', 0, 'd1')], 2)).toMatchObject({ pass: false, pending: 1 });
