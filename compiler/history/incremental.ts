@@ -78,10 +78,16 @@ export async function incrementalPair(dir: string, base: string, head: string, o
   return [withRules(headSnapshot, replaced), headSnapshot];
 }
 
-/** Whether two versions of a rule are selected and referenced the same way (id, name, tags, file, type). */
+/**
+ * Whether two versions of a rule are selected and referenced the same way: id, name, tags,
+ * file and type, and for correlations and filters the rules they name (which decide the
+ * groups a filter or correlation travels with).
+ */
 function sameSelectors(a: Rule, b: Rule): boolean {
   const tags = (r: Rule) => JSON.stringify([...(('tags' in r ? r.tags : undefined) ?? [])].sort());
-  return a.id === b.id && a.name === b.name && a.type === b.type && tags(a) === tags(b) && a.attribution?.source === b.attribution?.source;
+  const refs = (r: Rule) => JSON.stringify(r.type === 'detection' ? null : r.rules);
+  const source = (r: Rule) => ('attribution' in r ? r.attribution?.source : undefined);
+  return a.id === b.id && a.name === b.name && a.type === b.type && tags(a) === tags(b) && refs(a) === refs(b) && source(a) === source(b);
 }
 
 /** The snapshot with some rules' IR swapped for other versions. */
