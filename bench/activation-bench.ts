@@ -86,6 +86,7 @@ async function main(): Promise<void> {
         { name: 'bundle size', value: bytes.length / 1048576, unit: 'MiB' },
         { name: 'JSON.parse floor (the bundle bytes)', value: result.parseMs, unit: 'ms' },
         { name: 'activation (validate, build, self-test, fsync+rename)', value: median, unit: 'ms', goal: '< 1000', pass: median < 1000 },
+        { name: 'activation / JSON.parse floor', value: median / result.parseMs, unit: 'x' },
         { name: 'agent resident memory with the bundle active', value: result.rss, unit: 'MiB', goal: '<= 300', pass: result.rss <= 300 },
       ],
       notes: [`median of ${RUNS} activations in a fresh process (${result.times.map((t) => t.toFixed(0)).join(', ')} ms); the process started at ${result.rssStart.toFixed(0)} MiB; ${reporter.items.filter((d) => d.severity === 'error').length} rule errors`],
