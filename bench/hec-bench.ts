@@ -25,6 +25,8 @@ import { emit, progress, type Figure } from './measure.js';
 const TOKEN = 'bench-token';
 const DURATION_S = Number(process.env.HEC_BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.HEC_BENCH_CONNECTIONS ?? 16);
+/** Distinct corpus events the load generator cycles through. */
+const SAMPLE_EVENTS = 200;
 /** Events per request: single events (the goal) and forwarder-style batches of ten. */
 const BATCHES = [1, 10] as const;
 
@@ -97,8 +99,12 @@ function ask<T>(child: ReturnType<typeof fork>, pick: (m: Record<string, unknown
 }
 
 async function measure(kind: 'bare' | 'hec', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number }> {
-  // One request body: real events as HEC envelopes, one per line, as forwarders send them.
-  const body = lines.slice(0, eventsPerRequest).map((l) => `{"sourcetype":"sysmon","event":${l}}`).join('\n');
+  // Request bodies: real events as HEC envelopes, one per line, as forwarders send them; each
+  // connection cycles through SAMPLE_EVENTS different events so the engine sees a varied stream.
+  const bodies: { body: string }[] = [];
+  for (let i = 0; i + eventsPerRequest <= SAMPLE_EVENTS; i += eventsPerRequest) {
+    bodies.push({ body: lines.slice(i, i + eventsPerRequest).map((l) => `{"sourcetype":"sysmon","event":${l}}`).join('\n') });
+  }
   const child = fork(fileURLToPath(import.meta.url), ['serve', kind, String(eventsPerRequest)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: process.env.HEC_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HEC_BENCH_PROFILE}`] : [] });
   try {
     const rulesMsg = kind === 'hec' ? ask<{ rules: number }>(child, (m) => 'rules' in m) : Promise.resolve(undefined);
@@ -109,7 +115,7 @@ async function measure(kind: 'bare' | 'hec', lines: readonly string[], eventsPer
       child.send('stats');
       return p;
     };
-    const opts = { url: `http://127.0.0.1:${port}/services/collector/event`, method: 'POST', body, headers: { Authorization: `Splunk ${TOKEN}`, 'Content-Type': 'application/json' }, connections: CONNECTIONS, pipelining: 1 };
+    const opts = { url: `http://127.0.0.1:${port}/services/collector/event`, method: 'POST', requests: bodies, headers: { Authorization: `Splunk ${TOKEN}`, 'Content-Type': 'application/json' }, connections: CONNECTIONS, pipelining: 1 };
     await autocannon({ ...opts, duration: 2 });
     const before = await stats();
     const result = await autocannon({ ...opts, duration: DURATION_S });
