@@ -16,6 +16,11 @@ export interface CompileOptions {
   readonly onProgress?: (stage: StageName, done: number, total: number) => void;
   /** Options handed to the Sigma compiler for every Sigma document. */
   readonly sigma?: SigmaOptions;
+  /**
+   * Directory of the content-hash cache of per-file results (compiler/cache.ts); no cache when
+   * absent. Only compilations that run the check stage use it. It never changes the output.
+   */
+  readonly cacheDir?: string;
 }
 
 /** Defaults shared by the CLI and tests. */
@@ -41,6 +46,8 @@ export class CompileContext implements Reporter {
   readonly timings: Partial<Record<StageName, number>> = {};
   private readonly items: Diagnostic[] = [];
   private readonly filesWithErrors = new Set<string>();
+  /** Files any diagnostic points into (primary or related span): never cached. */
+  private readonly filesMentioned = new Set<string>();
   /** Set when the input itself could not be read, so no later stage has anything to do. */
   fatal = false;
 
@@ -52,6 +59,13 @@ export class CompileContext implements Reporter {
   report(diagnostic: Diagnostic): void {
     this.items.push(diagnostic);
     if (diagnostic.severity === 'error') this.filesWithErrors.add(diagnostic.span.file);
+    this.filesMentioned.add(diagnostic.span.file);
+    for (const r of diagnostic.related ?? []) this.filesMentioned.add(r.span.file);
+  }
+
+  /** Whether any diagnostic (of any severity, or a related note) points into this file. */
+  hasDiagnosticIn(file: string): boolean {
+    return this.filesMentioned.has(file);
   }
 
   /** Whether any error was reported so far. */

@@ -13,9 +13,12 @@ import { check } from './stages/check.js';
 import { lower, type LoweredBundle } from './stages/lower.js';
 import { readAttachments, type Attachments } from './lower/attachments.js';
 import { eventsFiles } from './lower/self-tests.js';
+import { FileCache, type CacheStats } from './cache.js';
+import { recall, remember, withReused } from './stages/reuse.js';
 
 export type { Input } from './stages/load.js';
 export type { CompileOptions, DiagnosticSummary } from './context.js';
+export type { CacheStats } from './cache.js';
 export type { Model } from './model.js';
 export type { BundleDocument, LoweredBundle } from './stages/lower.js';
 
@@ -38,6 +41,8 @@ export type CompileResult = (
   readonly sources: ReadonlyMap<string, Source>;
   /** Milliseconds spent per stage. */
   readonly timings: Readonly<Partial<Record<StageName, number>>>;
+  /** How the compile cache was used, when one was given. */
+  readonly cache?: Readonly<CacheStats>;
 };
 
 /**
@@ -46,25 +51,45 @@ export type CompileResult = (
  * Stages run in STAGES order. Each one drops only the documents it found broken and passes
  * the rest on, so one bad file never hides the problems of the others (a repository is
  * checked as a whole). The early return is for a fatal load: nothing could be read at all.
+ * With a cache, files unchanged since a clean build skip parse to Sigma compilation (their
+ * results come back from compiler/cache.ts); clean fresh files are stored at the end.
  */
 export async function compile(input: Input, opts: CompileOptions = {}): Promise<CompileResult> {
   const ctx = new CompileContext(opts);
   const until = opts.until;
-  const sources = await ctx.timeAsync('load', () => load(input, ctx)); if (ctx.fatal || !runsBefore('parse', until)) return finish(ctx);
-  const yamlDocs = ctx.time('parse', () => parse(sources, ctx));    if (!runsBefore('classify', until)) return finish(ctx);
-  const docs = ctx.time('classify', () => classify(yamlDocs, ctx)); if (!runsBefore('validate', until)) return finish(ctx);
-  const valid = ctx.time('validate', () => validate(docs, ctx));    if (!runsBefore('resolve', until)) return finish(ctx);
-  const model = ctx.time('resolve', () => resolve(valid, docs, ctx)); if (!runsBefore('check', until)) return finish(ctx, model);
-  const checked = ctx.time('check', () => check(model, docs, ctx)); if (ctx.failed || !runsBefore('lower', until)) return finish(ctx, model, checked.sigma);
+  // The cache holds results up to the check stage, so only runs that reach it use the cache.
+  const cache = opts.cacheDir !== undefined && runsBefore('check', until) ? FileCache.open(opts.cacheDir, opts.sigma ?? {}) : undefined;
+  const done = (model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>, lowered?: Lowered) => finish(ctx, cache?.stats, model, sigma, lowered);
+  const sources = await ctx.timeAsync('load', () => load(input, ctx)); if (ctx.fatal || !runsBefore('parse', until)) return done();
+  const { fresh, reused } = ctx.time('parse', () => recall(sources, cache));
+  const yamlDocs = ctx.time('parse', () => parse(fresh, ctx));      if (!runsBefore('classify', until)) return done();
+  const classified = ctx.time('classify', () => classify(yamlDocs, ctx));
+  const docs = withReused(classified, reused);                       if (!runsBefore('validate', until)) return done();
+  const validFresh = ctx.time('validate', () => validate(classified, ctx));
+  const valid = withReused(validFresh, reused);                      if (!runsBefore('resolve', until)) return done();
+  const model = ctx.time('resolve', () => resolve(valid, docs, ctx)); if (!runsBefore('check', until)) return done(model);
+  const checked = ctx.time('check', () => check(model, docs, ctx, reused));
+  const keep = () => remember(cache, fresh, classified, validFresh, checked.sigma, ctx);
+  if (ctx.failed || !runsBefore('lower', until)) {
+    keep();
+    return done(model, checked.sigma);
+  }
   const origin = sources[0]?.origin;
   const attachments = await ctx.timeAsync('lower', () => readAttachments(input, origin?.kind === 'git' ? origin.commit : undefined, eventsFiles(model)));
   const bundles = ctx.time('lower', () => lower(model, checked.sigma, attachments, ctx));
-  return finish(ctx, model, checked.sigma, { bundles, attachments });
+  keep();
+  return done(model, checked.sigma, { bundles, attachments });
 }
 
-function finish(ctx: CompileContext, model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>, lowered?: { bundles: readonly LoweredBundle[]; attachments: Attachments }): CompileResult {
+/** What the lower stage produced. */
+interface Lowered {
+  readonly bundles: readonly LoweredBundle[];
+  readonly attachments: Attachments;
+}
+
+function finish(ctx: CompileContext, cache: CacheStats | undefined, model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>, lowered?: Lowered): CompileResult {
   const report = ctx.summary();
-  const common = { report, sources: ctx.sources, timings: ctx.timings };
+  const common = { report, sources: ctx.sources, timings: ctx.timings, ...(cache ? { cache: { ...cache } } : {}) };
   if (!ctx.failed && model !== undefined && sigma !== undefined) return { ok: true, model, sigma, ...(lowered ?? {}), ...common };
   return { ok: false, fatal: ctx.fatal, ...(model ? { model } : {}), ...common };
 }

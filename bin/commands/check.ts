@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, UsageError, parseCommandArgs, type Command } from '../command.js';
 import type { Io } from '../io.js';
 import { compile, type CompileResult } from '../../compiler/index.js';
+import { cacheDirFor } from '../../compiler/cache.js';
 import { kindLabel, type DocKind } from '../../compiler/stages/classify.js';
 import type { StageName } from '../../compiler/pipeline.js';
 import type { RenderInput } from '../../targets/diagnostics/locate.js';
@@ -15,7 +16,7 @@ import { renderGithub } from '../../targets/diagnostics/github.js';
 const FORMATS = ['pretty', 'json', 'sarif', 'github'] as const;
 type Format = (typeof FORMATS)[number];
 
-const HELP = `Usage: vigil check [DIR] [--ref REF] [--format pretty|json|sarif|github]
+const HELP = `Usage: vigil check [DIR] [--ref REF] [--format pretty|json|sarif|github] [--cache DIR | --no-cache]
 
 Validates a policy repository: reads every .yml/.yaml file under DIR (default: the
 current directory; hidden folders and node_modules are skipped), parses it, validates
@@ -30,6 +31,10 @@ Options:
                    json    one diagnostic object per line (schema/diagnostic.schema.json)
                    sarif   a SARIF 2.1.0 log, for GitHub code scanning upload
                    github  GitHub Actions annotations (::error file=...,line=...::message)
+  --cache DIR      cache of per-file results, so unchanged files are not parsed and compiled
+                   again (default: $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil or ~/.cache/vigil;
+                   files with any diagnostic are never cached, so every problem is still reported)
+  --no-cache       check everything from scratch
   -h, --help       show this help
 
 Exit codes:
@@ -49,7 +54,9 @@ export const checkCommand: Command = {
   summary: 'validate a policy repository and report problems with file, line and column',
   help: HELP,
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const { values, positionals } = parseCommandArgs(argv, { ref: { type: 'string' }, format: { type: 'string', short: 'f' } });
+    const { values, positionals } = parseCommandArgs(argv, { ref: { type: 'string' }, format: { type: 'string', short: 'f' }, cache: { type: 'string' }, 'no-cache': { type: 'boolean' } });
+    if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache exclude each other');
+    const cacheDir = cacheDirFor(values.cache, values['no-cache'], io.env, io.cwd);
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     const format = (values.format ?? 'pretty') as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`unknown format \`${values.format}\` (expected one of: ${FORMATS.join(', ')})`);
@@ -59,7 +66,7 @@ export const checkCommand: Command = {
     if (ref !== undefined && ref.trim() === '') throw new UsageError('--ref needs a git ref');
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
-    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(progress ? { onProgress: progress.update } : {}) });
+    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     progress?.done();
 
     if (result.ok === false && result.fatal) {

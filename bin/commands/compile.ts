@@ -5,6 +5,7 @@ import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js'
 import type { CodeId } from '../../compiler/diagnostics/codes.js';
 import { attachmentDigests } from '../../compiler/lower/attachments.js';
 import { compilerVersion, sourceFacts, type SourceFacts } from '../../compiler/lower/source-facts.js';
+import { cacheDirFor } from '../../compiler/cache.js';
 import type { StageName } from '../../compiler/pipeline.js';
 import { fileStart } from '../../compiler/span.js';
 import { KeyFileError, listOption, readSigningKeys } from '../../runtime/bundle/key-files.js';
@@ -40,6 +41,9 @@ Options:
   --lifetime ROLE=DUR   metadata lifetime from the commit time: targets, snapshot or timestamp,
                         DUR like 90d, 12h (repeatable; defaults 90d, 30d, 7d)
   --format FORMAT       pretty (default) or json (diagnostics and one line per bundle)
+  --cache DIR           cache of per-file results for fast rebuilds (default: $VIGIL_CACHE_DIR,
+                        else $XDG_CACHE_HOME/vigil or ~/.cache/vigil); never inside OUT
+  --no-cache            compile everything from scratch (the output is the same either way)
   -h, --help            show this help
 
 Exit codes: 0 written (signatures may be pending), 1 errors, 2 usage error.
@@ -82,6 +86,7 @@ export const compileCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       ref: { type: 'string' }, out: { type: 'string', short: 'o' }, key: { type: 'string', multiple: true }, trust: { type: 'string' },
       pipeline: { type: 'string' }, lifetime: { type: 'string', multiple: true }, format: { type: 'string', short: 'f' },
+      cache: { type: 'string' }, 'no-cache': { type: 'boolean' },
     });
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     if (!values.out) throw new UsageError('--out OUT is required');
@@ -94,9 +99,13 @@ export const compileCommand: Command = {
     const dir = path.resolve(io.cwd, dirArg);
     const out = path.resolve(io.cwd, values.out);
     const input = { dir, ...(values.ref === undefined ? {} : { ref: values.ref }) };
+    if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache exclude each other');
+    const cacheDir = cacheDirFor(values.cache, values['no-cache'], io.env, io.cwd);
+    // OUT holds signed files only (`vigil verify` refuses anything else), so the cache lives elsewhere.
+    if (cacheDir !== undefined && isWithin(cacheDir, out)) throw new UsageError(`the cache directory \`${cacheDir}\` must not be inside OUT`);
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
-    const result = await compile(input, { ...(pipeline === 'none' ? {} : { sigma: { pipeline } }), ...(progress ? { onProgress: progress.update } : {}) });
+    const result = await compile(input, { ...(pipeline === 'none' ? {} : { sigma: { pipeline } }), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     progress?.done();
     if (result.ok === false && result.fatal) {
       for (const d of result.report.diagnostics) io.stderr.write(`error[${d.code}]: ${d.message}\n`);
@@ -149,6 +158,12 @@ export const compileCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** Whether `child` is `parent` or lies inside it. */
+function isWithin(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
 
 /** Prints the diagnostics of the compilation (plus repository-level ones) in the chosen format. */
 function renderDiagnostics(io: Io, format: string, result: CompileResult, rel: string, extra: readonly Diagnostic[]): void {

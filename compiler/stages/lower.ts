@@ -66,8 +66,10 @@ function shareContent(content: BundleContent, seen: Map<string, BundleContent>):
   const key = canonicalJson({ ...content, rules: id });
   const earlier = seen.get(key);
   if (earlier) return earlier;
-  seen.set(key, content);
-  return content;
+  // Frozen as a root of its own, so its canonical text is memoised and its identity shared.
+  const frozen = freezeJson(content);
+  seen.set(key, frozen);
+  return frozen;
 }
 
 /** Reports every feature the group's oldest allowed agent cannot run (VG5001), at `minAgentVersion`. */

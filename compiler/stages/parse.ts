@@ -32,9 +32,14 @@ export function parse(sources: readonly Source[], ctx: CompileContext): YamlDoc[
   return out;
 }
 
+/** The YAML documents of a text, parsed exactly as the parse stage does (positions kept). */
+export function parseDocuments(text: string): Document.Parsed[] {
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+  return Array.isArray(docs) ? docs : [];
+}
+
 function parseSource(source: Source, ctx: CompileContext, out: YamlDoc[]): void {
-  const docs = parseAllDocuments(source.text, { uniqueKeys: true, prettyErrors: false });
-  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+  const list = parseDocuments(source.text);
   let seen = 0;
   list.forEach((doc, index) => {
     if (doc.errors.length > 0) return reportErrors(source, doc, ctx);

@@ -28,11 +28,39 @@ const memo = new WeakMap<object, string>();
  */
 export function freezeJson<T>(value: T): T {
   if (value === null || typeof value !== 'object' || frozenRoots.has(value)) return value;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) throw new TypeError('freezeJson takes plain JSON data only');
-  for (const key of Object.keys(value)) freezeJson((value as Record<string, unknown>)[key]);
-  Object.freeze(value);
+  deepFreeze(value);
+  // Only the roots are remembered (a WeakSet insert per nested object would cost more than the freezing).
   frozenRoots.add(value);
+  return value;
+}
+
+function deepFreeze(value: object): void {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeMember(value[i]);
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) throw new TypeError('freezeJson takes plain JSON data only');
+    // for-in is the fastest walk; plain objects have no enumerable inherited members.
+    for (const key in value) freezeMember((value as Record<string, unknown>)[key]);
+  }
+  Object.freeze(value);
+}
+
+function freezeMember(member: unknown): void {
+  if (member === null || typeof member !== 'object') return;
+  // A frozen root is already frozen all the way down (a rule inside a bundle document).
+  if (Object.isFrozen(member) && frozenRoots.has(member)) return;
+  deepFreeze(member);
+}
+
+/**
+ * Parses canonical JSON text into frozen data whose canonical text is already known (the
+ * compile cache stores IR this way, so a cached rule is never serialized again). The caller
+ * vouches that `text` is canonical: it must come from `canonicalJson`, as cache entries do.
+ */
+export function freezeJsonCanonical(text: string): unknown {
+  const value = freezeJson(JSON.parse(text) as unknown);
+  if (value !== null && typeof value === 'object') memo.set(value, text);
   return value;
 }
 
