@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(() => repo?.remove());
 
-describe('examples/ci/ci.sh', () => {
+describe('examples/ci/ci.sh', { timeout: 120_000 }, () => {
   it('pr: check writes SARIF, plan writes the comment', () => {
     const r = ci('pr');
     expect(r.stderr).not.toContain('error');

@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(() => repo?.remove());
 
-describe('vigil history', () => {
+describe('vigil history', { timeout: 120_000 }, () => {
   it('--rule follows a rule across a move and reports its deletion', async () => {
     const r = await runCli(['history', '--rule', WMIC, '--dir', dir, '--format', 'json']);
     expect(r.code).toBe(0);

@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(() => repo?.remove());
 
-describe('vigil plan', () => {
+describe('vigil plan', { timeout: 120_000 }, () => {
   it('reports logic diffs, moves and renames per group, in JSON', async () => {
     const r = await runCli(['plan', dir, '--base', 'main~1', '--head', 'main', '--format', 'json']);
     expect(r.stderr).toBe('');
@@ -105,7 +105,7 @@ describe('vigil plan', () => {
   });
 });
 
-describe('the incremental path (rules edited in place)', () => {
+describe('the incremental path (rules edited in place)', { timeout: 120_000 }, () => {
   it('gives the same plan as compiling both sides in full', async () => {
     await repo.git.checkout(['-b', 'edit', 'main']);
     try {
@@ -126,7 +126,7 @@ describe('the incremental path (rules edited in place)', () => {
   });
 });
 
-describe('vigil diff', () => {
+describe('vigil diff', { timeout: 120_000 }, () => {
   it('gives the same semantic diff between any two refs', async () => {
     const r = await runCli(['diff', 'main~1', 'main', '--dir', dir, '--format', 'json']);
     expect(r.code).toBe(0);
