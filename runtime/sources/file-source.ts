@@ -64,19 +64,3 @@ export function createFileSource(source: LogSource, format: LogFormat | undefine
   });
   return { poll: () => follower.poll(), close: () => follower.close() };
 }
-
-/** Polls a file source every `intervalMs` until the signal aborts; one poll at a time. */
-export async function runFileSource(src: FileSource, intervalMs: number, signal: AbortSignal, report: ProblemSink = ignoreProblems): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      await src.poll();
-    } catch (error) {
-      report({ code: 'VS1007', message: `poll failed: ${(error as Error).message}`, origin: 'file-source' });
-    }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, intervalMs);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
-  }
-  await src.close();
-}
