@@ -1,0 +1,199 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../bin/main.js';
+import { compile } from '../../../compiler/index.js';
+import { isJsonExact } from '../../../compiler/cache.js';
+import { listFiles } from '../../../runtime/bundle/repo-files.js';
+import { memoryIo } from '../../helpers/memory-io.js';
+
+/** The compile cache (compiler/cache.ts): it may make builds faster, never different. */
+
+const rule = (id: string, title: string, image: string, level = 'medium') => `title: ${title}
+id: ${id}
+status: test
+logsource:
+  category: process_creation
+  product: windows
+detection:
+  selection:
+    Image|endswith: '${image}'
+  condition: selection
+level: ${level}
+`;
+
+const ids = Array.from({ length: 6 }, (_, i) => `${i + 1}${i + 1}${i + 1}${i + 1}${i + 1}${i + 1}${i + 1}${i + 1}-1111-4111-8111-11111111111${i + 1}`);
+const CORRELATION = `title: Burst
+id: 99999999-9999-4999-8999-999999999999
+correlation:
+  type: event_count
+  rules: [${ids[0]}]
+  group-by: [Computer]
+  timespan: 5m
+  condition: { gte: 2 }
+`;
+
+const group = (name: string) => `apiVersion: vigil/v1
+kind: HostGroup
+metadata:
+  name: ${name}
+spec:
+  hosts: [${name}-host]
+---
+apiVersion: vigil/v1
+kind: Host
+metadata:
+  name: ${name}-host
+spec:
+  hostname: ${name}-host
+`;
+
+const FILES: Record<string, string> = {
+  ...Object.fromEntries(ids.map((id, i) => [`rules/r${i}.yml`, rule(id, `Rule ${i}`, `\\tool${i}.exe`)])),
+  'rules/burst.yml': CORRELATION,
+  'packages/all.yaml': 'apiVersion: vigil/v1\nkind: Package\nmetadata:\n  name: all\nspec:\n  version: 1.0.0\n  rules:\n    globs: [\'rules/**/*.yml\']\n  hostGroups: [alpha, beta, gamma]\n',
+  'groups/alpha.yaml': group('alpha'),
+  'groups/beta.yaml': group('beta'),
+  'groups/gamma.yaml': group('gamma'),
+};
+
+let tmp: string;
+const env = { SOURCE_DATE_EPOCH: '1700000000' };
+
+async function vigil(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = memoryIo(tmp, env);
+  const code = await main(argv, io);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+function writeRepo(dir: string, files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+}
+
+/** Every file of OUT, by path. */
+async function snapshot(out: string): Promise<Map<string, string>> {
+  const files = await listFiles(out);
+  return new Map(files.map((f) => [f, readFileSync(path.join(out, f)).toString('base64')]));
+}
+
+async function build(repo: string, out: string, ...cache: string[]): Promise<Map<string, string>> {
+  const r = await vigil('compile', repo, '--out', out, '--key', 'ci.key', '--trust', 'root.json', ...cache);
+  expect(r.code, r.stderr).toBe(0);
+  return snapshot(out);
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-cache-'));
+  expect((await vigil('keygen', '--out', 'ci')).code).toBe(0);
+  expect((await vigil('trust', 'init', '--keys', 'ci.key', '--out', 'root.json')).code).toBe(0);
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('compile cache', () => {
+  it('gives the same bytes with no cache, a cold cache and a warm cache', async () => {
+    const repo = path.join(tmp, 'same');
+    writeRepo(repo, FILES);
+    const none = await build(repo, path.join(tmp, 'same-none'), '--no-cache');
+    const cold = await build(repo, path.join(tmp, 'same-cold'), '--cache', 'c-same');
+    const warm = await build(repo, path.join(tmp, 'same-warm'), '--cache', 'c-same');
+    expect(none.size).toBeGreaterThan(6);
+    expect(cold).toEqual(none);
+    expect(warm).toEqual(none);
+    const stats = (await compile({ dir: repo }, { sigma: { pipeline: 'windows' }, cacheDir: path.join(tmp, 'c-same') })).cache;
+    // Every file is a hit; only the files whose references resolve points at (the package, the
+    // three group files and the correlation) are parsed again, never the detection rules.
+    expect(stats).toMatchObject({ hits: Object.keys(FILES).length, misses: 0, stored: 0, reparsed: 5 });
+  });
+
+  it('rebuilds after one changed file exactly as a cold build does', async () => {
+    const repo = path.join(tmp, 'change');
+    writeRepo(repo, FILES);
+    const out = path.join(tmp, 'change-out');
+    await build(repo, out, '--cache', 'c-change');
+    writeFileSync(path.join(repo, 'rules/r3.yml'), rule(ids[3]!, 'Rule 3', '\\tool3.exe', 'critical'));
+    const incremental = await build(repo, out, '--cache', 'c-change');
+    const coldOut = path.join(tmp, 'change-cold');
+    await build(repo, coldOut, '--no-cache');
+    // The cold build starts a new OUT (versions 1) while the rebuild continues one: compare the targets.
+    const targets = (m: Map<string, string>) => new Map([...m].filter(([f]) => f.startsWith('targets/')));
+    expect(targets(incremental)).toEqual(targets(await snapshot(coldOut)));
+    const bundle = readFileSync(path.join(out, 'targets/groups/alpha/bundle.json'), 'utf8');
+    expect(bundle).toContain('"level":"critical"');
+  });
+
+  it('never caches a file with a diagnostic, and reports the same diagnostics warm as cold', async () => {
+    const repo = path.join(tmp, 'diag');
+    writeRepo(repo, { ...FILES, 'rules/dup.yml': rule(ids[1]!, 'Duplicate', '\\dup.exe') });
+    const check = (...extra: string[]) => vigil('check', repo, '--format', 'json', ...extra);
+    const none = await check('--no-cache');
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('VG4001');
+    const cold = await check('--cache', 'c-diag');
+    const warm = await check('--cache', 'c-diag');
+    expect(cold.stdout).toBe(none.stdout);
+    expect(warm.stdout).toBe(none.stdout);
+    // `vigil check` compiles Sigma without a pipeline, so its entries are keyed without one.
+    const stats = (await compile({ dir: repo }, { until: 'lower', cacheDir: path.join(tmp, 'c-diag') })).cache!;
+    // Both files the duplicate-id diagnostic points into (primary and related span) are never stored.
+    expect(stats.misses).toBe(2);
+    expect(stats.hits).toBe(Object.keys(FILES).length - 1);
+  });
+
+  it('parses a cached file again when a new cross-file diagnostic needs a span in it', async () => {
+    const repo = path.join(tmp, 'cross');
+    writeRepo(repo, FILES);
+    expect((await vigil('check', repo, '--cache', 'c-cross')).code).toBe(0);
+    // The correlation stays cached, but the rule it names disappears: VG3002 points into the cached file.
+    rmSync(path.join(repo, 'rules/r0.yml'));
+    const warm = await vigil('check', repo, '--format', 'json', '--cache', 'c-cross');
+    const none = await vigil('check', repo, '--format', 'json', '--no-cache');
+    expect(none.stdout).toContain('VG3002');
+    expect(warm.stdout).toBe(none.stdout);
+  });
+
+  it('treats a damaged entry as a miss', async () => {
+    const repo = path.join(tmp, 'damaged');
+    writeRepo(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-damaged');
+    const none = await build(repo, path.join(tmp, 'damaged-none'), '--no-cache');
+    await build(repo, path.join(tmp, 'damaged-cold'), '--cache', cacheDir);
+    const entries = listEntries(cacheDir);
+    expect(entries.length).toBe(Object.keys(FILES).length);
+    writeFileSync(entries[0]!, readFileSync(entries[0]!, 'utf8').replace('"', "'"));
+    writeFileSync(entries[1]!, 'garbage');
+    expect(await build(repo, path.join(tmp, 'damaged-warm'), '--cache', cacheDir)).toEqual(none);
+  });
+
+  it('refuses a cache directory inside OUT, and --cache with --no-cache', async () => {
+    const repo = path.join(tmp, 'refuse');
+    writeRepo(repo, FILES);
+    expect((await vigil('compile', repo, '--out', 'refuse-out', '--key', 'ci.key', '--trust', 'root.json', '--cache', 'refuse-out/.cache')).code).toBe(2);
+    expect((await vigil('check', repo, '--cache', 'x', '--no-cache')).code).toBe(2);
+  });
+});
+
+describe('isJsonExact', () => {
+  it('accepts what JSON carries unchanged and refuses what it would change', () => {
+    expect(isJsonExact({ a: [1, 'x', null, true, { b: 2.5 }] })).toBe(true);
+    for (const bad of [Infinity, -Infinity, NaN, -0, undefined, new Date(0), { a: undefined }, [1, Infinity]]) expect(isJsonExact(bad)).toBe(false);
+    expect(isJsonExact(JSON.parse('{"__proto__": 1}'))).toBe(false);
+  });
+});
+
+function listEntries(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
