@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UsageError, parseCommandArgs, type Command } from '../command.js';
 import type { Io } from '../io.js';
-import { formatOf, pipelineOf, readBaseline, runPlan } from './plan.js';
+import { cacheOf, formatOf, pipelineOf, readBaseline, runPlan } from './plan.js';
 
 const HELP = `Usage: vigil diff REF REF [--dir DIR] [--format md|json|github] [--baseline FILE]
 
@@ -15,6 +15,8 @@ Options:
   --format FORMAT   md (default), json or github, as for \`vigil plan\`
   --baseline FILE   JSON Lines sample events for the noisy-rule flag (default: none)
   --pipeline NAME   Sigma logsource pipeline (default: windows; \`none\` maps nothing)
+  --cache DIR, --no-cache
+                    the per-file results cache, as for \`vigil compile\`
   -h, --help        show this help
 
 Exit codes:
@@ -32,12 +34,12 @@ export const diffCommand: Command = {
   summary: 'semantic diff of what each host group runs between two git refs',
   help: HELP,
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const { values, positionals } = parseCommandArgs(argv, { dir: { type: 'string', short: 'C' }, format: { type: 'string', short: 'f' }, baseline: { type: 'string' }, pipeline: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(argv, { dir: { type: 'string', short: 'C' }, format: { type: 'string', short: 'f' }, baseline: { type: 'string' }, pipeline: { type: 'string' }, cache: { type: 'string' }, 'no-cache': { type: 'boolean' } });
     if (positionals.length !== 2) throw new UsageError(`expected two refs, got ${positionals.length}`);
     const [base, head] = positionals as [string, string];
     if (base.trim() === '' || head.trim() === '') throw new UsageError('a ref is empty');
     const dir = path.resolve(io.cwd, values.dir ?? '.');
     const baseline = values.baseline === undefined ? undefined : readBaseline(io, dir, values.baseline);
-    return runPlan(io, { dir, base, head, format: formatOf(values.format), ...(baseline ? { baseline } : {}), ...pipelineOf(values.pipeline) });
+    return runPlan(io, { dir, base, head, format: formatOf(values.format), ...(baseline ? { baseline } : {}), ...pipelineOf(values.pipeline), ...cacheOf(io, values.cache, values['no-cache']) });
   },
 };

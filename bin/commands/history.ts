@@ -3,10 +3,10 @@ import { EXIT, UsageError, parseCommandArgs, writeLine, type Command } from '../
 import type { Io } from '../io.js';
 import { logEntries, repoPlace, type CommitInfo, type RepoPlace } from '../../compiler/history/git-log.js';
 import { mainLine, parseIsoDate, ruleHistory } from '../../compiler/history/history.js';
-import { loadSide } from '../../compiler/history/side.js';
+import { loadSide, type SideOptions } from '../../compiler/history/side.js';
 import { canonicalBytes, sha256Hex } from '../../runtime/bundle/canonical.js';
 import { planOf, type GroupState } from '../../targets/plan/plan.js';
-import { pipelineOf, statesOf } from './plan.js';
+import { cacheOf, pipelineOf, statesOf } from './plan.js';
 
 const HELP = `Usage: vigil history [--rule ID | --group G [--at DATE]] [--dir DIR] [--format text|json]
 
@@ -27,6 +27,8 @@ The audit trail of a policy repository, from git: commit, author, date and messa
   --ref REV         history up to this revision (default: HEAD)
   --format FORMAT   text (default) or json
   --pipeline NAME   Sigma logsource pipeline, as for \`vigil compile\` (default: windows)
+  --cache DIR, --no-cache
+                    the per-file results cache, as for \`vigil compile\`
   -h, --help        show this help
 
 Exit codes: 0 printed, 1 the group or rule was not found, 2 usage error.
@@ -50,6 +52,8 @@ export const historyCommand: Command = {
       ref: { type: 'string' },
       format: { type: 'string', short: 'f' },
       pipeline: { type: 'string' },
+      cache: { type: 'string' },
+      'no-cache': { type: 'boolean' },
     }, true);
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     const format = values.format ?? 'text';
@@ -62,14 +66,14 @@ export const historyCommand: Command = {
     const place = await repoPlace(dir);
     if (!place) throw new UsageError(`\`${dir}\` is not inside a git repository`);
     const json = format === 'json';
-    const pipeline = pipelineOf(values.pipeline).pipeline;
+    const side: SideOptions = { ...pipelineOf(values.pipeline), ...cacheOf(io, values.cache, values['no-cache']) };
     if (values.rule !== undefined) return ruleCommand(io, place, values.rule, ref, json);
     if (values.group !== undefined && values.at !== undefined) {
       const time = parseIsoDate(values.at);
       if (time === undefined) throw new UsageError(`\`${values.at}\` is not an ISO 8601 date (2026-11-24 or 2026-11-24T09:30:00Z)`);
-      return groupAt(io, place, dir, values.group, values.at, time, ref, json, pipeline);
+      return groupAt(io, place, dir, values.group, values.at, time, ref, json, side);
     }
-    if (values.group !== undefined) return groupCommand(io, place, dir, values.group, ref, json, pipeline);
+    if (values.group !== undefined) return groupCommand(io, place, dir, values.group, ref, json, side);
     return allCommand(io, place, ref, json);
   },
 };
@@ -106,20 +110,20 @@ async function allCommand(io: Io, place: RepoPlace, ref: string, json: boolean):
 }
 
 /** The group's state at one commit, or undefined when the commit does not compile or lacks the group. */
-async function stateAt(dir: string, commit: string, group: string, pipeline: string | undefined, digests = false): Promise<{ ok: boolean; state?: GroupState & { bundleDigest?: string } }> {
-  const side = await loadSide({ dir, ref: commit }, { digests, ...(pipeline === undefined ? {} : { pipeline }) });
-  if (!side.ok) return { ok: false };
-  const state = statesOf(side.snapshot).find((g) => g.group === group);
+async function stateAt(dir: string, commit: string, group: string, side: SideOptions, digests = false): Promise<{ ok: boolean; state?: GroupState & { bundleDigest?: string } }> {
+  const loaded = await loadSide({ dir, ref: commit }, { ...side, digests });
+  if (!loaded.ok) return { ok: false };
+  const state = statesOf(loaded.snapshot).find((g) => g.group === group);
   return { ok: true, ...(state ? { state } : {}) };
 }
 
-async function groupCommand(io: Io, place: RepoPlace, dir: string, group: string, ref: string, json: boolean, pipeline: string | undefined): Promise<number> {
+async function groupCommand(io: Io, place: RepoPlace, dir: string, group: string, ref: string, json: boolean, side: SideOptions): Promise<number> {
   const commits = await mainLine(place, ref);
   const out: object[] = [];
   let previous: GroupState | undefined;
   let seen = false;
   for (const c of commits) {
-    const at = await stateAt(dir, c.commit, group, pipeline);
+    const at = await stateAt(dir, c.commit, group, side);
     if (!at.ok) {
       out.push({ ...c, compiles: false });
       if (!json) writeLine(io.stdout, `${header(c)}\n    (the policy does not compile at this commit)\n`);
@@ -159,14 +163,14 @@ function detail(changes: ReturnType<typeof planOf>['changes'], section: string, 
 }
 
 
-async function groupAt(io: Io, place: RepoPlace, dir: string, group: string, text: string, time: number, ref: string, json: boolean, pipeline: string | undefined): Promise<number> {
+async function groupAt(io: Io, place: RepoPlace, dir: string, group: string, text: string, time: number, ref: string, json: boolean, side: SideOptions): Promise<number> {
   const commits = await mainLine(place, ref);
   const commit = [...commits].reverse().find((c) => c.time <= time);
   if (!commit) {
     writeLine(io.stderr, `error: no commit of ${ref} changed the policy at or before ${text}`);
     return EXIT.failed;
   }
-  const at = await stateAt(dir, commit.commit, group, pipeline, true);
+  const at = await stateAt(dir, commit.commit, group, side, true);
   if (!at.ok || !at.state) {
     writeLine(io.stderr, at.ok ? `error: host group \`${group}\` did not exist at ${commit.commit.slice(0, 12)} (${commit.date})` : `error: the policy does not compile at ${commit.commit.slice(0, 12)}`);
     return EXIT.failed;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EXIT, UsageError, parseCommandArgs, writeLine, type Command } from '../command.js';
 import type { Io } from '../io.js';
 import type { Input } from '../../compiler/index.js';
+import { cacheDirFor } from '../../compiler/cache.js';
 import type { GroupSnapshot, PolicySnapshot } from '../../compiler/history/snapshot.js';
 import { loadPair, type SideResult } from '../../compiler/history/side.js';
 import { splitEvents } from '../../runtime/engine/event-stream.js';
@@ -38,6 +39,9 @@ Options:
   --no-baseline     skip the noisy-rule check
   --pipeline NAME   Sigma logsource pipeline, as for \`vigil compile\` (default: windows;
                     \`none\` maps nothing)
+  --cache DIR       the per-file results cache \`vigil compile\` uses (default: $VIGIL_CACHE_DIR,
+                    else $XDG_CACHE_HOME/vigil or ~/.cache/vigil)
+  --no-cache        compile everything from scratch (the plan is the same either way)
   -h, --help        show this help
 
 Exit codes:
@@ -63,6 +67,8 @@ export const planCommand: Command = {
       baseline: { type: 'string' },
       'no-baseline': { type: 'boolean' },
       pipeline: { type: 'string' },
+      cache: { type: 'string' },
+      'no-cache': { type: 'boolean' },
     });
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     if (values.base === undefined || values.base.trim() === '') throw new UsageError('--base REF is required');
@@ -70,7 +76,7 @@ export const planCommand: Command = {
     const format = formatOf(values.format);
     const dir = path.resolve(io.cwd, positionals[0] ?? '.');
     const baseline = values['no-baseline'] ? undefined : readBaseline(io, dir, values.baseline);
-    return runPlan(io, { dir, base: values.base, ...(values.head === undefined ? {} : { head: values.head }), format, ...(baseline ? { baseline } : {}), ...pipelineOf(values.pipeline) });
+    return runPlan(io, { dir, base: values.base, ...(values.head === undefined ? {} : { head: values.head }), format, ...(baseline ? { baseline } : {}), ...pipelineOf(values.pipeline), ...cacheOf(io, values.cache, values['no-cache']) });
   },
 };
 
@@ -88,6 +94,13 @@ export function pipelineOf(value: string | undefined): { pipeline?: string } {
   return name === 'none' ? {} : { pipeline: name };
 }
 
+/** `--cache DIR` / `--no-cache`, resolved as `vigil compile` resolves them. */
+export function cacheOf(io: Io, option: string | undefined, disabled: boolean | undefined): { cacheDir?: string } {
+  if (option !== undefined && disabled) throw new UsageError('--cache and --no-cache exclude each other');
+  const cacheDir = cacheDirFor(option, disabled, io.env, io.cwd);
+  return cacheDir === undefined ? {} : { cacheDir };
+}
+
 /** What `runPlan` compares. */
 export interface PlanRequest {
   readonly dir: string;
@@ -97,6 +110,7 @@ export interface PlanRequest {
   readonly format: Format;
   readonly baseline?: Baseline;
   readonly pipeline?: string;
+  readonly cacheDir?: string;
 }
 
 /** Compiles both sides, prints the plan, returns the exit code (shared by `vigil plan` and `vigil diff`). */
@@ -105,7 +119,7 @@ export async function runPlan(io: Io, request: PlanRequest): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`policy directory \`${dir}\` does not exist`);
   const baseInput = { dir, ref: base };
   const headInput: Input = head === undefined ? { dir } : { dir, ref: head };
-  const [b, h] = await loadPair(baseInput, headInput, request.pipeline === undefined ? {} : { pipeline: request.pipeline });
+  const [b, h] = await loadPair(baseInput, headInput, { ...(request.pipeline === undefined ? {} : { pipeline: request.pipeline }), ...(request.cacheDir === undefined ? {} : { cacheDir: request.cacheDir }) });
   const failed = reportFailures(io, [
     [base, b],
     [head ?? 'the working tree', h],

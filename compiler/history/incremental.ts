@@ -23,7 +23,7 @@ import { snapshotOf, type PolicySnapshot } from './snapshot.js';
 const MAX_FILES = 50;
 
 /** Both snapshots, or undefined when the change is not a local rule edit. */
-export async function incrementalPair(dir: string, base: string, head: string, options: { readonly pipeline?: string } = {}): Promise<[PolicySnapshot, PolicySnapshot] | undefined> {
+export async function incrementalPair(dir: string, base: string, head: string, options: { readonly pipeline?: string; readonly cacheDir?: string } = {}): Promise<[PolicySnapshot, PolicySnapshot] | undefined> {
   const place = await repoPlace(dir);
   if (!place || base.startsWith('-') || head.startsWith('-')) return undefined;
   const git = simpleGit(place.top);
@@ -50,7 +50,7 @@ export async function incrementalPair(dir: string, base: string, head: string, o
   }
   if (edits.length > MAX_FILES) return undefined;
   const sigma = options.pipeline === undefined ? {} : { pipeline: options.pipeline };
-  const result = await compile({ dir, ref: headCommit }, { sigma });
+  const result = await compile({ dir, ref: headCommit }, { sigma, ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }) });
   if (!result.ok) return undefined;
   const headSnapshot = snapshotOf(result.model, result.sigma, result.sources, result.bundles);
   if (edits.length === 0) return [headSnapshot, headSnapshot];

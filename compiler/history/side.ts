@@ -30,11 +30,13 @@ export interface SideOptions {
   readonly pipeline?: string;
   /** Add each group's published bundle digest. */
   readonly digests?: boolean;
+  /** The per-file results cache `vigil compile` and `vigil check` share (compiler/cache.ts). */
+  readonly cacheDir?: string;
 }
 
 /** Compiler options for a side: the same Sigma pipeline `vigil compile` would use. */
 export function compileOptions(options: SideOptions): CompileOptions {
-  return options.pipeline === undefined ? {} : { sigma: { pipeline: options.pipeline } };
+  return { ...(options.pipeline === undefined ? {} : { sigma: { pipeline: options.pipeline } }), ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }) };
 }
 
 /** Compiles one side in this thread. */
