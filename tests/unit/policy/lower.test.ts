@@ -6,6 +6,8 @@ import { lowerAllPolicies, lowerPolicies } from '../../../compiler/lower/policie
 import { durationMs, formatDuration } from '../../../compiler/lower/duration.js';
 import { createEngine, type Alert } from '../../../runtime/engine/engine.js';
 import type { DetectionRule } from '../../../runtime/engine/ir.js';
+import { SCHEMAS } from '../../../schema/generated/kinds.js';
+import { strictAjv } from '../schema/schema-set.js';
 
 const MSP = path.resolve(__dirname, '../../../examples/msp');
 
@@ -44,8 +46,10 @@ describe('lowering policies', () => {
     expect(all.anomalies).toEqual([
       { type: 'anomaly', id: 'new-parent-child', relationship: 'parent-child', key: ['host', 'ParentImage', 'Image'], filter: 'filter:sysmon-process-creation', learningMs: 604_800_000, suppressOnCollector: true, level: 'medium', actions: ['default-alert'] },
     ]);
-    // Plain JSON: survives a round trip unchanged.
+    // Plain JSON: survives a round trip unchanged, and is what schema/policy-ir.schema.json describes.
     expect(JSON.parse(JSON.stringify(all))).toEqual(all);
+    const validate = strictAjv(Object.values(SCHEMAS)).getSchema('https://vigil.dev/schema/v1/policy-ir.schema.json')!;
+    expect(validate(all) ? [] : validate.errors).toEqual([]);
     const group = model.groups.get('contoso-workstations')!;
     expect(lowerPolicies(model, group, new DiagnosticList())).toEqual(all);
     const collectors = model.groups.get('msp-collectors')!;
