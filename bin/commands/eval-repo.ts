@@ -23,8 +23,9 @@ import { GlobalBaseline } from '../../runtime/collector/baseline.js';
  */
 
 export const EVAL_REPO_HELP = `Policy repositories:
-  When --rules names one directory holding vigil/v1 documents, the whole repository runs:
-  Sigma rules, Filters, ThreatScores, Chains and Anomalies (see docs/threat-scoring.md).
+  When --rules names one directory holding a vigil/v1 Filter, ThreatScore, Chain, Anomaly or
+  Package, the whole repository is checked and runs: Sigma rules, Filters, ThreatScores, Chains
+  and Anomalies, on event time (see docs/threat-scoring.md). --pipeline and --time-field apply.
   --group NAME           run only what host group NAME receives
   --tolerance DURATION   how late (event time) an event may arrive and still count (default 60s)
   --state DIR            keep scores, chains and baselines in DIR/state.db across runs
