@@ -3,14 +3,17 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseAllDocuments } from 'yaml';
 import { corpusDir, filesUnder, REPO_ROOT } from './corpus.js';
-import { emit, progress } from './measure.js';
+import { emit, medianMs, progress } from './measure.js';
 
 /**
  * `vigil compile` + sign of every SigmaHQ Windows rule assigned to 50 host groups, then the
  * rebuild after one rule file changed. Both run the real CLI in a fresh process (what CI runs),
- * in a temporary repository: the corpus is copied there, never into this repository.
- * Goal: the incremental rebuild takes at most 10% of the full build.
+ * in a temporary repository: the corpus is copied there, never into this repository. The full
+ * build starts with an empty compile cache (it fills it); the rebuild finds it warm.
+ * Goal: the incremental rebuild takes at most 10% of the full build. The floor is reading and
+ * merely parsing the same YAML files with the same parser, in this process.
  */
 const GROUPS = 50;
 const CLI = path.join(REPO_ROOT, 'dist/bin/vigil.js');
@@ -48,28 +51,38 @@ async function main(): Promise<void> {
     makeRepository(repo, rules, windows);
     vigil(['keygen', '--out', path.join(tmp, 'ci')], tmp);
     vigil(['trust', 'init', '--keys', path.join(tmp, 'ci.key'), '--out', path.join(tmp, 'root.json')], tmp);
-    const args = ['compile', repo, '--out', path.join(tmp, 'out'), '--key', path.join(tmp, 'ci.key'), '--trust', path.join(tmp, 'root.json')];
+    const args = ['compile', repo, '--out', path.join(tmp, 'out'), '--key', path.join(tmp, 'ci.key'), '--trust', path.join(tmp, 'root.json'), '--cache', path.join(tmp, 'cache')];
+    progress(`compile bench: ${rules.length} rules x ${GROUPS} groups, parse floor`);
+    const floor = await medianMs(() => {
+      for (const f of rules) parseAllDocuments(readFileSync(f, 'utf8'));
+    }, 3);
     progress(`compile bench: ${rules.length} rules x ${GROUPS} groups, full build`);
     const full = vigil(args, tmp);
-    // One rule changes (its level), as in a typical pull request.
-    const changed = path.join(repo, 'rules', path.relative(windows, rules[0] as string));
-    const text = readFileSync(changed, 'utf8');
-    writeFileSync(changed, /\nlevel: \w+/.test(text) ? text.replace(/\nlevel: \w+/, '\nlevel: critical') : `${text}\nlevel: critical\n`);
-    progress('compile bench: incremental rebuild');
-    const incremental = vigil(args, tmp);
+    // One rule changes (its level), as in a typical pull request; three rebuilds, three rules, median.
+    const rebuilds: number[] = [];
+    for (const [i, level] of ['critical', 'high', 'low'].entries()) {
+      const changed = path.join(repo, 'rules', path.relative(windows, rules[i * 7] as string));
+      const text = readFileSync(changed, 'utf8');
+      writeFileSync(changed, /\nlevel: \w+/.test(text) ? text.replace(/\nlevel: \w+/, `\nlevel: ${level}`) : `${text}\nlevel: ${level}\n`);
+      progress(`compile bench: incremental rebuild ${i + 1}/3`);
+      rebuilds.push(vigil(args, tmp));
+    }
+    const incremental = [...rebuilds].sort((a, b) => a - b)[1] as number;
     progress('');
     const ratio = incremental / full;
     emit({
       suite: 'compile',
       figures: [
         { name: 'Windows rules x host groups', value: rules.length * GROUPS, unit: 'rule-bundles' },
-        { name: 'full compile + sign (fresh process)', value: full, unit: 'ms' },
-        { name: 'rebuild after one changed rule file', value: incremental, unit: 'ms' },
+        { name: 'parse floor (read + yaml.parseAllDocuments)', value: floor, unit: 'ms' },
+        { name: 'full compile + sign (fresh process, cold cache)', value: full, unit: 'ms' },
+        { name: 'full / parse floor', value: full / floor, unit: 'x' },
+        { name: 'rebuild after one changed rule file (median of 3)', value: incremental, unit: 'ms' },
         { name: 'incremental / full', value: ratio * 100, unit: '%', goal: '<= 10', pass: ratio <= 0.1 },
       ],
       notes: [
-        'every group receives every rule, so one changed rule changes all 50 bundles',
-        'no content-hash cache is wired into the pipeline yet (see docs/compile.md, Caching): the rebuild redoes parse, check and lowering',
+        'every group receives every rule, so one changed rule changes all 50 bundles (about 7 MB each) and the rebuild still writes and signs all of them',
+        `rebuilds: ${rebuilds.map((ms) => Math.round(ms)).join(', ')} ms`,
       ],
     });
   } finally {

@@ -260,10 +260,11 @@ export function isJsonExact(value: unknown): boolean {
 }
 
 /**
- * The cache directory a command uses: `--cache DIR` (relative to `cwd`), none with `--no-cache`
- * or VIGIL_CACHE=off, else the default. Returns undefined for no cache.
+ * The cache directory a command uses: none with `--no-cache`, else `--cache DIR` (relative to
+ * `cwd`), else none when VIGIL_CACHE=off, else the default. Undefined means no cache.
  */
 export function cacheDirFor(option: string | undefined, disabled: boolean | undefined, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
-  if (disabled || env.VIGIL_CACHE === 'off') return undefined;
-  return option !== undefined ? path.resolve(cwd, option) : defaultCacheDir(env);
+  if (disabled) return undefined;
+  if (option !== undefined) return path.resolve(cwd, option);
+  return env.VIGIL_CACHE === 'off' ? undefined : defaultCacheDir(env);
 }
