@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, type Document, type Node, type YAMLMap } from 'yaml';
@@ -131,9 +132,8 @@ export function ruleTests(input: { readonly tests: readonly { readonly source: S
 function packageEvents(source: Source, test: Record<string, unknown>, at: Span, reporter: Reporter): unknown[] | undefined {
   const events: unknown[] = Array.isArray(test.events) ? [...(test.events as unknown[])] : [];
   if (typeof test.eventsFile === 'string') {
-    if (source.origin.kind !== 'worktree') return events;
     try {
-      const text = readFileSync(path.join(source.origin.root, test.eventsFile), 'utf8');
+      const text = readEventsFile(source, test.eventsFile);
       for (const rec of splitEvents(text)) if ('event' in rec) events.push(rec.event);
     } catch {
       reporter.report(diag('VG6021', at, { detail: `cannot read events file \`${test.eventsFile}\`` }));
@@ -141,6 +141,21 @@ function packageEvents(source: Source, test: Record<string, unknown>, at: Span, 
     }
   }
   return events;
+}
+
+/**
+ * Reads a rule test's events file from where the policy came from: the working tree, or the
+ * same commit in git's object store (`vigil check --ref`), never the working tree then.
+ */
+function readEventsFile(source: Source, file: string): string {
+  const origin = source.origin;
+  if (origin.kind === 'worktree') return readFileSync(path.join(origin.root, file), 'utf8');
+  // `<commit>:./<path>` is resolved against the -C directory, the policy directory at that ref.
+  return execFileSync('git', ['-C', origin.root, 'show', `${origin.commit}:./${file.split(path.sep).join('/')}`], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 /** Rule tests written in a Package's `spec.tests` (`name`, `rule`, `events`/`eventsFile`, `expectMatches`). */

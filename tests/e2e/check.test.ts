@@ -146,6 +146,43 @@ describe('--ref', () => {
     }
   });
 
+  test('package rule tests read their events file from the ref, not from the working tree', async () => {
+    const git = await createGitRepo();
+    const rule = [
+      'title: Whoami',
+      'id: 0b3f1d2e-7c4a-4a57-9a31-2f6f0d3c9e11',
+      'logsource: {product: windows, category: process_creation}',
+      'detection:',
+      "  selection: {Image|endswith: '\\whoami.exe'}",
+      '  condition: selection',
+      '',
+    ].join('\n');
+    const pkg = [
+      'apiVersion: vigil/v1',
+      'kind: Package',
+      'metadata: {name: recon}',
+      'spec:',
+      '  version: 1.0.0',
+      '  rules: {paths: [rules/whoami.yml]}',
+      '  tests:',
+      '    - {name: whoami is seen, rule: 0b3f1d2e-7c4a-4a57-9a31-2f6f0d3c9e11, eventsFile: events/sample.jsonl, expectMatches: 1}',
+      '',
+    ].join('\n');
+    const hit = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Image: 'C:\\Windows\\System32\\whoami.exe' }) + '\n';
+    try {
+      await git.commit('recon package', { 'rules/whoami.yml': rule, 'packages/recon.yaml': pkg, 'events/sample.jsonl': hit });
+      // The working tree loses the matching event: only the committed file may be used with --ref.
+      git.write({ 'events/sample.jsonl': '{"EventID": 4624}\n' });
+      const atRef = await runCli(['check', '.', '--ref', 'HEAD', '--format', 'json'], { cwd: git.dir });
+      expect([atRef.code, atRef.stdout]).toEqual([0, '']);
+      const tree = await runCli(['check', '.', '--format', 'json'], { cwd: git.dir });
+      expect(tree.code).toBe(1);
+      expect(JSON.parse(tree.stdout.trim().split('\n')[0]!)).toMatchObject({ code: 'VG6020', file: 'packages/recon.yaml' });
+    } finally {
+      git.remove();
+    }
+  });
+
   test('an unknown ref is a usage error (exit 2)', async () => {
     const git = await createGitRepo();
     try {
