@@ -89,6 +89,8 @@ export class PolicyEngine {
   private watermark: number;
   private lastEvict: number;
   private out: PolicyEmit = () => undefined;
+  /** Rules whose own alerts Sigma's `generate: false` hides; the policies still see their matches. */
+  private readonly hidden: ReadonlySet<string>;
   /** Bound once: records what each event matched and passes the alert on. */
   private readonly collect = (alert: Alert): void => {
     if (alert.kind === 'detection') {
@@ -101,11 +103,15 @@ export class PolicyEngine {
       this.refs.add(alert.rule.id);
       if (alert.rule.name) this.refs.add(alert.rule.name);
     }
-    this.out(alert);
+    if (!this.hidden.has(alert.rule.id)) this.out(alert);
   };
 
   constructor(rules: readonly Rule[], policies: PolicySet, options: PolicyEngineOptions = {}) {
-    this.engine = new Engine([...rules, ...policies.filters], options);
+    // The detection engine reports every match (generate: true), so scores and chains see the
+    // matches of rules a Sigma correlation hides; hiding is then done here, for output only.
+    this.hidden = hiddenRules(rules);
+    const open = rules.map((r) => (r.type === 'correlation' && !r.generate ? { ...r, generate: true } : r));
+    this.engine = new Engine([...open, ...policies.filters], options);
     this.store = options.store ?? new MemoryStateStore();
     this.toleranceMs = options.toleranceMs ?? 60_000;
     this.evictIntervalMs = options.evictIntervalMs ?? 60_000;
@@ -209,6 +215,18 @@ export class PolicyEngine {
   checkpoint(): void {
     if (Number.isFinite(this.watermark)) this.store.put('meta', '', WATERMARK, String(this.watermark), Number.POSITIVE_INFINITY);
   }
+}
+
+/** Ids of the rules only referenced by correlations that do not `generate` their matches (Sigma semantics). */
+function hiddenRules(rules: readonly Rule[]): Set<string> {
+  const corrs = rules.filter((r): r is CorrelationRule => r.type === 'correlation');
+  const hidden = new Set<string>();
+  for (const r of rules) {
+    if (r.type === 'filter') continue;
+    const by = corrs.filter((c) => c.rules.includes(r.id) || (r.name !== undefined && c.rules.includes(r.name)));
+    if (by.length > 0 && !by.some((c) => c.generate)) hidden.add(r.id);
+  }
+  return hidden;
 }
 
 /** Builds a policy engine from detection IR rules and lowered policies. */

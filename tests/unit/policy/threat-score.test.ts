@@ -85,3 +85,13 @@ describe('threat scores', () => {
     expect(engine.stats.evicted).toBeGreaterThan(19_000);
   });
 });
+
+describe('threat scores and Sigma correlations', () => {
+  test('a rule a correlation hides (generate: false) still scores, and its own alert stays hidden', () => {
+    const corr = { type: 'correlation' as const, id: 'many-wmic', title: 'many wmic', attribution: {}, correlation: 'event_count' as const, rules: ['rule-wmic'], groupBy: ['Hostname'], timespanMs: 60_000, condition: { gte: 2 }, generate: false };
+    const engine = createPolicyEngine([...RULES, corr], policies({ threatScores: [reconScore({ threshold: 90 })] }));
+    const out: PolicyAlert[] = [];
+    [proc('wmic', 'WS1', 0), proc('wmic', 'WS1', 1000)].forEach((e, i) => engine.process(e, i, (a) => out.push(a)));
+    expect(out.map((a) => a.kind)).toEqual(['correlation', 'threat-score']);
+  });
+});
