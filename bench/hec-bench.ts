@@ -64,7 +64,8 @@ async function serve(kind: string, eventsPerRequest: number): Promise<void> {
     port = (server.address() as AddressInfo).port;
   } else {
     const reporter = new DiagnosticList();
-    const loaded = loadSigmaRules(sigmaRuleDirs().map((d) => path.join(d, 'windows')), process.cwd(), reporter, { pipeline: 'windows' });
+    // `hec-norules` measures the receiver alone (spooling, no evaluation), to show where time goes.
+    const loaded = kind === 'hec-norules' ? { rules: [] } : loadSigmaRules(sigmaRuleDirs().map((d) => path.join(d, 'windows')), process.cwd(), reporter, { pipeline: 'windows' });
     const engine = createEngine(loaded.rules);
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hec-bench-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -98,7 +99,7 @@ function ask<T>(child: ReturnType<typeof fork>, pick: (m: Record<string, unknown
   });
 }
 
-async function measure(kind: 'bare' | 'hec', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number }> {
+async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number }> {
   // Request bodies: real events as HEC envelopes, one per line, as forwarders send them; each
   // connection cycles through SAMPLE_EVENTS different events so the engine sees a varied stream.
   const bodies: { body: string }[] = [];
@@ -107,7 +108,7 @@ async function measure(kind: 'bare' | 'hec', lines: readonly string[], eventsPer
   }
   const child = fork(fileURLToPath(import.meta.url), ['serve', kind, String(eventsPerRequest)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: process.env.HEC_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HEC_BENCH_PROFILE}`] : [] });
   try {
-    const rulesMsg = kind === 'hec' ? ask<{ rules: number }>(child, (m) => 'rules' in m) : Promise.resolve(undefined);
+    const rulesMsg = kind !== 'bare' ? ask<{ rules: number }>(child, (m) => 'rules' in m) : Promise.resolve(undefined);
     const { port } = await ask<{ port: number }>(child, (m) => 'port' in m);
     const rules = (await rulesMsg)?.rules;
     const stats = () => {
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
     progress(`hec bench: receiver with the SigmaHQ Windows rules, ${batch} event(s) per request`);
     const hec = await measure('hec', lines, batch, autocannon);
     const ratio = hec.rate / bare.rate;
+    const alone = batch === 1 ? await measure('hec-norules', lines, batch, autocannon) : undefined;
     const per = batch === 1 ? '1 event/request' : `${batch} events/request`;
     if (batch === BATCHES[0]) figures.push({ name: 'rules active in the receiver (Windows)', value: hec.rules ?? 0, unit: 'rules' });
     figures.push(
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
       batch === 1 ? { name: `receiver / bare server, ${per}`, value: ratio * 100, unit: '%', goal: '>= 60', pass: ratio >= 0.6 } : { name: `receiver / bare server, ${per}`, value: ratio * 100, unit: '%' },
       { name: `receiver p99 latency, ${per}`, value: hec.p99, unit: 'ms' },
     );
+    if (alone) figures.push({ name: `receiver without rules / bare server, ${per}`, value: (alone.rate / bare.rate) * 100, unit: '%' });
     notes.push(`${per}: ${CONNECTIONS} connections for ${DURATION_S}s; receiver answered ${hec.rejected} requests with 503 (back-pressure), acknowledged ${hec.accepted} and evaluated ${hec.processed} events (${hec.alerts} alerts); bare p99 ${bare.p99} ms`);
   }
   progress('');
