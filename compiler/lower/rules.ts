@@ -30,6 +30,22 @@ function intern(sigma: ReadonlyMap<Doc, SigmaCompiled>, rules: Rule[]): readonly
  * `any` rule travels with every group that has detection rules. Sorted by id.
  */
 export function groupRules(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, selected: readonly string[], alsoNeeded: readonly string[]): readonly Rule[] {
+  // The result depends only on the model, the Sigma results and these two lists: groups with the
+  // same packages and policies ask the same question, so it is answered once per compilation.
+  let answers = answered.get(sigma);
+  if (!answers) answered.set(sigma, (answers = new Map()));
+  const question = `${selected.join('\n')}\0${alsoNeeded.join('\n')}`;
+  const known = answers.get(question);
+  if (known) return known;
+  const answer = chooseRules(model, sigma, selected, alsoNeeded);
+  answers.set(question, answer);
+  return answer;
+}
+
+/** groupRules results by their inputs, per compilation (keyed by its Sigma results). */
+const answered = new WeakMap<ReadonlyMap<Doc, SigmaCompiled>, Map<string, readonly Rule[]>>();
+
+function chooseRules(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>, selected: readonly string[], alsoNeeded: readonly string[]): readonly Rule[] {
   const byName = new Map<string, string>();
   for (const r of model.rules.values()) if (r.name !== undefined && !byName.has(r.name)) byName.set(r.name, r.id);
   const idOf = (ref: string): string | undefined => (model.rules.has(ref) ? ref : byName.get(ref));

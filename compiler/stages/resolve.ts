@@ -1,7 +1,7 @@
 import { isKindName, type KindName } from '../../schema/generated/kinds.js';
 import { diag } from '../diagnostics/diagnostic.js';
 import { didYouMean, suggest } from '../diagnostics/suggest.js';
-import { spanOfNode } from '../span.js';
+import { spanOfNode, type Span } from '../span.js';
 import type { CompileContext } from '../context.js';
 import type { Model, Reference, RuleEntry } from '../model.js';
 import { isSigmaKind, type Doc, type DocKind } from './classify.js';
@@ -67,29 +67,45 @@ function checkReferences(docs: readonly Doc[], symbols: Map<DocKind, Map<string,
     const fields = REFERENCE_FIELDS.filter((f) => f.from === doc.kind);
     for (const field of fields) {
       for (const { value, path } of valuesAt(doc.data, field.path)) {
-        const s = spanOfNode(doc.source.path, valueNode(doc.doc, path));
-        out.push({ from: doc, to: field.to, name: value, span: s });
+        const ref = reference(doc, field.to, value, path);
+        out.push(ref);
         if (known.get(field.to)?.has(value)) continue;
         if (field.to === 'rule') {
-          ctx.report(diag('VG3002', s, { id: value }, hintOf(value, rules.keys())));
+          ctx.report(diag('VG3002', ref.span, { id: value }, hintOf(value, rules.keys())));
         } else {
           const names = symbols.get(field.to)?.keys() ?? [];
-          ctx.report(diag('VG3001', s, { kind: field.to, name: value }, hintOf(value, names, `no ${field.to} document defines this name`)));
+          ctx.report(diag('VG3001', ref.span, { kind: field.to, name: value }, hintOf(value, names, `no ${field.to} document defines this name`)));
         }
       }
     }
     if (doc.kind === 'SigmaCorrelation' || doc.kind === 'SigmaFilter') {
       const section = doc.kind === 'SigmaCorrelation' ? 'correlation' : 'filter';
       for (const { value, path } of valuesAt(doc.data, [section, 'rules', '*'])) {
-        const s = spanOfNode(doc.source.path, valueNode(doc.doc, path));
-        out.push({ from: doc, to: 'rule', name: value, span: s });
+        const ref = reference(doc, 'rule', value, path);
+        out.push(ref);
         if (known.get('rule')?.has(value)) continue;
         const candidates = [...rules.values()].flatMap((r) => (r.name ? [r.id, r.name] : [r.id]));
-        ctx.report(diag('VG3002', s, { id: value }, hintOf(value, candidates)));
+        ctx.report(diag('VG3002', ref.span, { id: value }, hintOf(value, candidates)));
       }
     }
   }
   return out;
+}
+
+/**
+ * A reference whose span is worked out when first read: a document restored from the compile
+ * cache is parsed again only if a diagnostic (or a later reader) needs the position.
+ */
+function reference(from: Doc, to: Reference['to'], name: string, path: readonly (string | number)[]): Reference {
+  let at: Span | undefined;
+  return {
+    from,
+    to,
+    name,
+    get span(): Span {
+      return (at ??= spanOfNode(from.source.path, valueNode(from.doc, path)));
+    },
+  };
 }
 
 /** A did-you-mean hint over candidate names, or a fallback hint. */
