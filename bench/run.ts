@@ -10,7 +10,7 @@ import type { SuiteResult } from './measure.js';
  * memory) and prints one JSON line; this prints them as a table. Every figure is reported
  * next to a floor measured in the same run, never against a number from another machine.
  */
-const SUITES = ['check-bench', 'eval-bench', 'compile-bench', 'activation-bench', 'plan-bench', 'hec-bench'] as const;
+const SUITES = ['check-bench', 'eval-bench', 'compile-bench', 'activation-bench', 'plan-bench', 'hec-bench', 'policy-bench'] as const;
 
 function format(value: number, unit: string): string {
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;

@@ -14,6 +14,26 @@ import { serveCommand } from './commands/serve.js';
 import { planCommand } from './commands/plan.js';
 import { diffCommand } from './commands/diff.js';
 import { historyCommand } from './commands/history.js';
+import { baselineCommand } from './commands/baseline.js';
 
-/** Every `vigil` command, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkCommand, compileCommand, evalCommand, keygenCommand, trustInitCommand, trustRotateCommand, signCommand, verifyCommand, secretSealCommand, secretOpenCommand, serveCommand, agentCommand, publishCommand, planCommand, diffCommand, historyCommand, demoCommand];
+/** Every `vigil` command, in the order `vigil --help` lists them: author, build, trust, run, review. */
+export const COMMANDS: readonly Command[] = [
+  checkCommand,
+  evalCommand,
+  compileCommand,
+  keygenCommand,
+  trustInitCommand,
+  trustRotateCommand,
+  signCommand,
+  verifyCommand,
+  secretSealCommand,
+  secretOpenCommand,
+  serveCommand,
+  agentCommand,
+  publishCommand,
+  baselineCommand,
+  planCommand,
+  diffCommand,
+  historyCommand,
+  demoCommand,
+];
