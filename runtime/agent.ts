@@ -1,17 +1,24 @@
 /**
  * The agent's control loop: resume the active bundle from the state directory, poll the origin
  * (ETag, exponential backoff with jitter), verify through the TUF client, self-test, activate
- * atomically, run the engine over the event source and print alerts, report status. Every step
- * returns a value; a failure is recorded and reported, and whatever was running keeps running.
+ * atomically, run the engine over the event sources the bundle configures (and `--events`),
+ * dispatch alerts through its actions, report status. Every step returns a value; a failure is
+ * recorded and reported, and whatever was running keeps running.
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { StateDir, prepareBundle, type BundleRecord, type Prepared } from './activate.js';
-import { alertObject } from './engine/alert-json.js';
+import { summaryLine } from './actions/alert.js';
+import { alertRecord, lineWriter } from './alert-routing.js';
+import { openSecret } from './bundle/seal.js';
+import { startBundleIo, type BundleIo } from './bundle-io.js';
 import type { PolicyAlert } from './engine/policy-engine.js';
 import { MemoryStateStore, type StateStore } from './engine/policy-state.js';
-import { openEngineState, type EngineState } from './state/engine-state.js';
-import { backoffDelay, HttpFetcher, httpRequest, trustedExpiry, updateBundle, type Limits, type RecordingFetcher, type TransportError } from './pull.js';
+import type { SourcedEvent } from './sources/event-sink.js';
+import type { Problem } from './sources/problems.js';
+import { SqliteStateStore } from './state/engine-state.js';
+import { openStore, type Store } from './state/store.js';
+import { backoffDelay, trustedExpiry, updateBundle, type RecordingFetcher, type TransportError } from './pull.js';
 import type { Refusal } from './refusals.js';
 import { MAX_ERRORS, type AgentStatus, type StatusError } from './status.js';
 
@@ -48,6 +55,12 @@ export interface AgentOptions {
   readonly probationMs?: number;
   readonly version?: string;
   readonly now?: () => Date;
+  /** Overrides the port of the bundle's HTTP receiver (0: any free port, printed on the log). */
+  readonly receiverPort?: number;
+  /** Replaces the Entra ID and Graph endpoints of sign-in sources (a local fake in tests). */
+  readonly azureEndpoint?: string;
+  /** Environment that `env:` credential references read (default: the process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A running agent. */
@@ -67,11 +80,6 @@ interface Running {
   errorsSince: number;
 }
 
-/** Formats an alert as the JSON line `vigil eval` prints, plus the host and the bundle that raised it. */
-function alertLine(alert: PolicyAlert, host: string, digest: string): string {
-  return JSON.stringify({ ...alertObject(alert), host, bundle: digest.slice(0, 12) });
-}
-
 /** Starts the agent; never throws. */
 export function startAgent(opts: AgentOptions): RunningAgent {
   const now = opts.now ?? (() => new Date());
@@ -86,10 +94,16 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   let stopped = false;
   let wake: (() => void) | undefined;
   let activeWaiters: (() => void)[] = [];
-  // Threat-score windows, chain progress and anomaly baselines: SQLite in the state directory,
-  // so they survive restarts and bundle swaps; in memory when the directory cannot hold it.
-  let engineState: EngineState | undefined;
+  // Threat-score windows, chain progress, anomaly baselines, read offsets, the receiver's spool
+  // and the alert outbox: one SQLite database in the state directory, so they survive restarts
+  // and bundle swaps. Policy state falls back to memory when the directory cannot hold it.
+  let db: Store | undefined;
   let store: StateStore = new MemoryStateStore();
+  // The sources and actions of the running bundle; swaps are serialised through `ioChain`.
+  let io: BundleIo | undefined;
+  let ioChain: Promise<void> = Promise.resolve();
+  let sourceIndex = 0;
+  const alertStream = lineWriter((line) => opts.alert(line));
 
   const log = (line: string) => {
     try {
@@ -118,14 +132,44 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       selfTest, errors: [...errors],
       errorBurst: errors.filter((e) => Date.parse(e.at) >= since && e.code.startsWith('VA21')).length >= (opts.burstErrors ?? 5),
       ...(reverted ? { reverted } : {}), ...(refused ? { refused } : {}),
+      ...(io ? io.status() : {}),
       pollIntervalMs: interval, agentVersion: opts.version ?? '0.1.0', reportedAt: now().toISOString(),
     };
+  };
+
+  const reportProblem = (p: Problem) => {
+    // Runtime problems (a bad line, a failed delivery) are logged; parts that cannot start also count as errors.
+    if (p.code === 'VS1011' || p.code === 'VS2003') recordError(p.code, p.message);
+    else log(`agent: ${p.code.startsWith('VS2') ? 'action' : 'source'} \`${p.origin}\`: ${p.code}: ${p.message}`);
+  };
+
+  /** Stops the old bundle's sources and actions, then starts the new one's (their progress is in SQLite, so nothing acknowledged is lost). */
+  const swapIo = (prepared: Prepared) => {
+    ioChain = ioChain.then(async () => {
+      const old = io;
+      io = undefined;
+      await old?.stop().catch((error: unknown) => recordError('VA2999', `stopping sources and actions: ${(error as Error).message}`));
+      if (stopped || running?.prepared !== prepared) return;
+      if (!db) {
+        if (hasIo(prepared)) recordError('VS1011', 'the bundle\'s sources and actions need the state database, which cannot be opened');
+        return;
+      }
+      const identity = opts.identity;
+      io = await startBundleIo(prepared.document.content, {
+        store: db, sink, stdout: alertStream, report: reportProblem, log,
+        ...(identity ? { open: async (sealed: string) => new TextDecoder().decode(await openSecret(sealed, identity)) } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.receiverPort !== undefined ? { receiverPort: opts.receiverPort } : {}),
+        ...(opts.azureEndpoint ? { azureEndpoint: opts.azureEndpoint } : {}),
+      });
+    }).catch((error: unknown) => recordError('VA2999', `starting sources and actions: ${(error as Error).message}`));
   };
 
   const run = (prepared: Prepared, record: BundleRecord) => {
     running = { prepared, record, errorsSince: 0 };
     selfTest = prepared.selfTest.passed ? 'passed' : 'failed';
     phase = 'running';
+    swapIo(prepared);
     for (const w of activeWaiters) w();
     activeWaiters = [];
   };
@@ -136,8 +180,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     if (problem) recordError('VA2005', `the state directory cannot be used: ${problem}`);
     else {
       try {
-        engineState = openEngineState(opts.stateDir);
-        store = engineState.store;
+        db = openStore(opts.stateDir);
+        store = new SqliteStateStore(db.db);
       } catch (error) {
         recordError('VA2005', `the policy state database cannot be opened, keeping state in memory: ${(error as Error).message}`);
       }
@@ -244,17 +288,45 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     void report();
   };
 
-  const processEvent = (event: unknown, index: number) => {
+  /** Sends an alert to the bundle's actions, or prints it when the bundle configures none. */
+  const emit = (a: PolicyAlert, r: Running, event: unknown, source: string | undefined) => {
+    const record = alertRecord(a, opts.host, r.record.sha256, event, source);
+    if (io?.hasActions) {
+      try {
+        io.dispatch(record);
+        return;
+      } catch (error) {
+        // The outbox could not take it (disk full): print it rather than lose it.
+        recordError('VA2005', `alert not queued for the actions: ${(error as Error).message}`);
+      }
+    }
+    opts.alert(summaryLine(record));
+  };
+
+  const processEvent = (event: unknown, index: number, source?: string) => {
     const r = running;
     if (!r) return;
     try {
-      r.prepared.engine.process(event, index, (a) => opts.alert(alertLine(a, opts.host, r.record.sha256)));
+      r.prepared.engine.process(event, index, (a) => emit(a, r, event, source));
     } catch (error) {
       recordError('VA2101', `the engine failed on event ${index}: ${(error as Error).message}`);
       r.errorsSince++;
       const inProbation = now().getTime() - Date.parse(r.record.activatedAt) <= (opts.probationMs ?? 10 * 60_000);
       if (inProbation && r.errorsSince >= (opts.burstErrors ?? 5)) void revert(`${r.errorsSince} engine errors since activation`);
     }
+  };
+
+  /**
+   * Where every configured source delivers: each batch is evaluated inside one transaction, so
+   * its policy state and queued alerts commit together, and the source advances its offset,
+   * spool or checkpoint only after this returns.
+   */
+  const sink = (batch: readonly SourcedEvent[]) => {
+    const work = () => {
+      for (const e of batch) processEvent(e.event, sourceIndex++, e.source);
+    };
+    if (db) db.db.transaction(work)();
+    else work();
   };
 
   /** Saves the policy engine's watermark, so a restart resumes its windows exactly. */
@@ -280,6 +352,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         if (line.trim() === '') continue;
         if (!running) await Promise.race([whenActive(), stoppedPromise]);
         if (stopped) break;
+        // While a swap starts the new bundle's actions, wait, so no alert goes to stdout instead.
+        await ioChain;
         let event: unknown;
         try {
           event = JSON.parse(line);
@@ -344,9 +418,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       opts.events?.destroy?.();
       await done;
       await eventsDone.catch(() => undefined);
+      await ioChain;
+      await io?.stop().catch(() => undefined);
+      io = undefined;
       checkpoint();
       try {
-        engineState?.close();
+        db?.close();
       } catch {
         // Closing is best effort; SQLite's journal keeps the state consistent.
       }
@@ -357,41 +434,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   };
 }
 
-/** Options of the HTTP(S) origin. */
-export interface HttpOriginOptions {
-  /** Base URL of the repository (where timestamp.json is). */
-  readonly base: string;
-  readonly host: string;
-  readonly group: string;
-  readonly limits?: Partial<Limits>;
-  readonly ca?: string | Buffer;
-}
-
-/** An origin served over HTTP(S): polls timestamp.json with If-None-Match, reports to `POST /status`. */
-export function httpOrigin(opts: HttpOriginOptions): Origin {
-  const base = opts.base.endsWith('/') ? opts.base : `${opts.base}/`;
-  const headers = { 'x-vigil-host': opts.host, 'x-vigil-group': opts.group, 'user-agent': 'vigil-agent/0.1.0' };
-  const tls = opts.ca ? { ca: opts.ca } : {};
-  let etag: string | undefined;
-  let ring: string | undefined;
-  return {
-    async poll() {
-      const url = `${base}timestamp.json`;
-      const r = await httpRequest(url, { headers: { ...headers, ...(etag ? { 'if-none-match': etag } : {}) }, limits: { ...opts.limits, maxBytes: 16_384 }, ...tls });
-      if (!r.ok) return { kind: 'unreachable', error: r.error };
-      const offered = r.headers['x-vigil-ring'];
-      if (typeof offered === 'string') ring = offered;
-      if (r.status === 304) return { kind: 'unchanged' };
-      if (r.status !== 200) return { kind: 'unreachable', error: { kind: 'http', message: `${url}: HTTP ${r.status}`, status: r.status } };
-      const tag = typeof r.headers.etag === 'string' ? r.headers.etag : undefined;
-      const fetcher = new HttpFetcher({ base, headers, ...(opts.limits ? { limits: opts.limits } : {}), ...tls, prefetched: new Map([[url, r.bytes]]) });
-      return { kind: 'changed', fetcher, commit: () => (etag = tag) };
-    },
-    async report(status) {
-      const r = await httpRequest(`${base}status`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(status), limits: { ...opts.limits, maxBytes: 65_536 }, ...tls });
-      if (!r.ok) return r.error;
-      return r.status === 204 || r.status === 200 ? undefined : { kind: 'http', message: `status report answered HTTP ${r.status}`, status: r.status };
-    },
-    ring: () => ring,
-  };
+/** True when a bundle configures sources, services or actions. */
+function hasIo(prepared: Prepared): boolean {
+  const c = prepared.document.content as Record<string, unknown>;
+  return ['services', 'logSources', 'actions'].some((k) => Array.isArray(c[k]) && (c[k] as unknown[]).length > 0);
 }

@@ -20,6 +20,19 @@ export interface ActiveBundle {
   readonly activatedAt: string;
 }
 
+/** One source or action the active bundle configures, as the agent runs it. */
+export interface IoPartStatus {
+  readonly name: string;
+  /** LogSource, Service or Action type (`file`, `http-receiver`, `http`, …). */
+  readonly type: string;
+  /** `not-run`: a Service type this agent does not run (sysmon, log signing, …). */
+  readonly state: 'running' | 'failed' | 'not-run';
+  /** Where it listens (a receiver's URL). */
+  readonly detail?: string;
+  /** Why it failed to start: a problem code and message (never a secret). */
+  readonly error?: string;
+}
+
 /** One agent's report. */
 export interface AgentStatus {
   readonly host: string;
@@ -40,6 +53,9 @@ export interface AgentStatus {
   readonly reverted?: { readonly from: string; readonly to?: string; readonly at: string; readonly reason: string };
   /** The last bundle the agent refused (verification, self-test or schema), so a rollout can stop on it. */
   readonly refused?: { readonly digest: string; readonly code: string; readonly at: string };
+  /** The sources (LogSources, receiver Services) and actions of the active bundle, and whether each started. */
+  readonly sources?: readonly IoPartStatus[];
+  readonly actions?: readonly IoPartStatus[];
   /** How often the agent polls, so the server can tell a silent agent from a dead one. */
   readonly pollIntervalMs: number;
   readonly agentVersion: string;
@@ -58,6 +74,23 @@ const isDate = (v: unknown): v is string => str(v, 40) && !Number.isNaN(Date.par
 /** Host names as agents give them: a safe segment, compared case-insensitively. */
 export function normalizeHost(host: string): string {
   return host.toLowerCase();
+}
+
+/** Largest number of sources or actions kept in a report. */
+const MAX_PARTS = 100;
+
+/** Checks a list of source or action entries; returns it, or why it is invalid. */
+function parseParts(value: unknown, field: string): IoPartStatus[] | string | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return `\`${field}\` must be an array`;
+  const out: IoPartStatus[] = [];
+  for (const e of value.slice(0, MAX_PARTS)) {
+    const x = e as Record<string, unknown> | null;
+    if (!x || !str(x.name, 200) || !str(x.type, 64) || (x.state !== 'running' && x.state !== 'failed' && x.state !== 'not-run')) return `each of \`${field}\` needs name, type and state`;
+    if ((x.detail !== undefined && !str(x.detail, 500)) || (x.error !== undefined && !str(x.error, 2000))) return `\`${field}\` detail and error must be short strings`;
+    out.push({ name: x.name, type: x.type, state: x.state, ...(x.detail !== undefined ? { detail: x.detail as string } : {}), ...(x.error !== undefined ? { error: x.error as string } : {}) });
+  }
+  return out;
 }
 
 /** Checks a report from the network; returns it, or why it is not a valid report. */
@@ -96,12 +129,17 @@ export function parseStatus(value: unknown): AgentStatus | string {
     refused = { digest: r.digest, code: r.code, at: r.at };
   }
   if (typeof v.errorBurst !== 'boolean') return '`errorBurst` must be a boolean';
+  const sources = parseParts(v.sources, 'sources');
+  if (typeof sources === 'string') return sources;
+  const actions = parseParts(v.actions, 'actions');
+  if (typeof actions === 'string') return actions;
   if (!Number.isInteger(v.pollIntervalMs) || (v.pollIntervalMs as number) < 1) return '`pollIntervalMs` must be a positive integer';
   if (!str(v.agentVersion, 64) || !isDate(v.reportedAt)) return '`agentVersion` and `reportedAt` are required';
   return {
     host: v.host, group: v.group, ...(v.ring !== undefined ? { ring: v.ring as string } : {}), state: v.state,
     ...(bundle ? { bundle } : {}), ...(v.lastKnownGood !== undefined ? { lastKnownGood: v.lastKnownGood as string } : {}),
     selfTest: v.selfTest, errors, errorBurst: v.errorBurst, ...(reverted ? { reverted } : {}), ...(refused ? { refused } : {}),
+    ...(sources ? { sources } : {}), ...(actions ? { actions } : {}),
     pollIntervalMs: v.pollIntervalMs as number, agentVersion: v.agentVersion, reportedAt: v.reportedAt,
   };
 }

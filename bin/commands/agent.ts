@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseIdentity } from '../../runtime/bundle/seal.js';
 import { isSafeSegment } from '../../runtime/bundle/layout.js';
-import { httpOrigin, startAgent, type Origin } from '../../runtime/agent.js';
+import { startAgent, type Origin } from '../../runtime/agent.js';
+import { httpOrigin } from '../../runtime/http-origin.js';
 import { ociOrigin, parseOciRef } from '../../runtime/oci.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
 import { untilSignal } from './serve.js';
@@ -23,20 +24,28 @@ export const agentCommand: Command = {
   summary: 'run the agent: pull and verify the group\'s bundle, activate it atomically, evaluate events',
   help: `Usage: vigil agent --server URL --trust TRUST --state DIR --group G [--host ID] [--events FILE|-]
                    [--key AGENT.key] [--interval 30s] [--timeout 15s] [--ca FILE]
+                   [--receiver-port N] [--azure-endpoint URL]
 
 Polls URL (a \`vigil serve\` server or any static HTTP(S) copy of OUT, or oci://HOST:PORT/REPO:TAG)
 with ETags and exponential backoff with jitter; verifies through the TUF client against the pinned
 TRUST (trusted metadata is kept in DIR, so rollback and freeze protection survive restarts);
-re-validates and self-tests the bundle; activates it atomically, keeping the last-known-good; runs
-the engine on the events and prints alerts as JSON Lines on stdout. After a restart it resumes the
-active bundle from DIR without the server. A refused or failing bundle never stops the agent: the
-previous one keeps running and the failure is reported (stderr, and POST /status on the server).
+re-validates and self-tests the bundle; activates it atomically, keeping the last-known-good; starts
+the sources the bundle configures (file and JSON Lines logs, the HTTP receiver, Azure sign-in logs)
+and its actions; runs the engine on their events and on --events, and sends alerts to the actions
+(JSON Lines on stdout when the bundle has none). A swap stops the old sources and actions and starts
+the new ones; read offsets, the receiver's spool and the alert outbox are in DIR, so nothing
+acknowledged is lost. After a restart it resumes the active bundle from DIR without the server. A
+refused or failing bundle, source or action never stops the agent: the failure is reported
+(stderr, and POST /status on the server) and everything else keeps running.
   --host ID       this host's name (default: the machine's host name); rollout rings use it
   --events FILE   JSON Lines events to evaluate (\`-\` for stdin)
   --key FILE      the agent's age identity (\`vigil keygen --kind agent\`), to open sealed credentials
   --interval D    poll interval (default 30s; e.g. 500ms, 10s, 5m)
   --timeout D     deadline of one request (default 15s); a server silent for a third of it is dropped
   --ca FILE       extra CA certificate (PEM) for an HTTPS server with a private CA
+  --receiver-port N    listen on port N instead of the receiver Service's port (0: any free
+                       port); the bound URL is printed on stderr
+  --azure-endpoint URL send Entra ID token and Graph requests to URL (a proxy or a test fake)
 Stop with Ctrl-C (SIGINT) or SIGTERM.
 
 Examples:
@@ -46,6 +55,7 @@ Examples:
     const { values, positionals } = parseCommandArgs(argv, {
       server: { type: 'string' }, trust: { type: 'string' }, state: { type: 'string' }, group: { type: 'string' }, host: { type: 'string' },
       events: { type: 'string' }, key: { type: 'string' }, interval: { type: 'string' }, ca: { type: 'string' }, timeout: { type: 'string' },
+      'receiver-port': { type: 'string' }, 'azure-endpoint': { type: 'string' },
     }, false);
     if (positionals.length > 0) throw new UsageError('vigil agent takes no positional arguments');
     for (const name of ['server', 'trust', 'state', 'group'] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
@@ -57,6 +67,10 @@ Examples:
     if (interval === undefined) throw new UsageError('--interval must be a duration such as 500ms, 30s or 5m');
     const timeoutMs = values.timeout === undefined ? 15_000 : parseInterval(values.timeout);
     if (timeoutMs === undefined) throw new UsageError('--timeout must be a duration such as 5s');
+    const receiverPort = values['receiver-port'] === undefined ? undefined : Number(values['receiver-port']);
+    if (receiverPort !== undefined && (!/^[0-9]{1,5}$/.test(values['receiver-port']!) || receiverPort > 65_535)) throw new UsageError('--receiver-port must be a port number (0-65535)');
+    const azureEndpoint = values['azure-endpoint'];
+    if (azureEndpoint !== undefined && !/^https?:\/\//.test(azureEndpoint)) throw new UsageError('--azure-endpoint must be an http(s):// URL');
     // A silent server is given at most a third of the deadline, so a stall is noticed early.
     const limits = { timeoutMs, stallMs: Math.max(100, Math.min(5_000, Math.round(timeoutMs / 3))) };
     const server = values.server as string;
@@ -108,6 +122,7 @@ Examples:
     const agent = startAgent({
       origin, trust, stateDir: path.resolve(io.cwd, values.state as string), group, host, pollIntervalMs: interval,
       ...(identity ? { identity } : {}), ...(events ? { events } : {}),
+      ...(receiverPort !== undefined ? { receiverPort } : {}), ...(azureEndpoint ? { azureEndpoint } : {}),
       alert: (line) => writeLine(io.stdout, line),
       log: (line) => writeLine(io.stderr, line),
     });

@@ -14,11 +14,12 @@ import { actionFilter } from './filter.js';
 
 /** Running actions. */
 export interface ActionRunner {
-  /** Queues the alert for every action whose filter takes it; returns the names of those actions. */
-  dispatch(alert: AlertRecord): string[];
+  /** Queues the alert for every action (or only those named in `to`) whose filter takes it; returns the names of those actions. */
+  dispatch(alert: AlertRecord, to?: readonly string[]): string[];
+
   readonly outbox: Outbox;
-  /** Stops the delivery loop (queued alerts stay in the outbox for the next start). */
-  close(): Promise<void>;
+  /** Stops the delivery loop, then delivers what is due for at most `drainMs` (what is left stays in the outbox for the next start). */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** Builds the deliverers and starts delivering from the outbox. */
@@ -40,15 +41,22 @@ export function startActions(actions: readonly Action[], deps: ActionDeps, store
   const running = outbox.run(abort.signal);
   return {
     outbox,
-    dispatch(alert) {
+    dispatch(alert, to) {
       const now = Date.now();
-      const taken = filters.filter((f) => f.accepts(alert, now)).map((f) => f.name);
+      const taken = filters.filter((f) => (!to || to.includes(f.name)) && f.accepts(alert, now)).map((f) => f.name);
       for (const name of taken) outbox.enqueue(name, alert);
       return taken;
     },
-    async close() {
+    async close(drainMs = 0) {
       abort.abort();
       await running;
+      // The loop has stopped, so these last attempts cannot race it for the same rows.
+      const deadline = Date.now() + drainMs;
+      while (Date.now() < deadline) {
+        const timeout = new Promise<{ delivered: number }>((r) => setTimeout(() => r({ delivered: 0 }), Math.max(0, deadline - Date.now())).unref());
+        const { delivered } = await Promise.race([outbox.runOnce(), timeout]);
+        if (delivered === 0) return;
+      }
     },
   };
 }

@@ -12,11 +12,17 @@ export function alertLine(alert: AlertRecord): string {
   return JSON.stringify(alert);
 }
 
+/** The stdout form of an alert: the `vigil eval` line, without the matched event (evidence is for file and webhook actions). */
+export function summaryLine(alert: AlertRecord): string {
+  const { matched: _matched, ...rest } = alert;
+  return JSON.stringify(rest);
+}
+
 /** Writes alerts as JSON Lines to a stream; resolves once the line is handed to the OS. */
 export function streamDeliverer(out: Writable): Deliver {
   return (alert) =>
     new Promise((resolve, reject) => {
-      out.write(alertLine(alert) + '\n', (error) => (error ? reject(error) : resolve()));
+      out.write(summaryLine(alert) + '\n', (error) => (error ? reject(error) : resolve()));
     });
 }
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { httpOrigin, startAgent, type RunningAgent } from '../../../runtime/agent.js';
+import { startAgent, type RunningAgent } from '../../../runtime/agent.js';
+import { httpOrigin } from '../../../runtime/http-origin.js';
 import { Engine } from '../../../runtime/engine/engine.js';
 import { startServer, type RunningServer } from '../../../runtime/server/server.js';
 import { bundleDocument, fixture, processEvent, reconRules, type Fixture } from './fixture.js';
