@@ -7,8 +7,8 @@
  * validation and Sigma compilation; cross-file stages (resolve, checks, lower) always run.
  *
  * An entry is found by a key over everything its content depends on: the file's path and
- * SHA-256, a fingerprint of the compiler itself (its version, dependency versions and the bytes
- * of its own code and schemas, so any change to Vigil invalidates every entry) and the Sigma
+ * SHA-256, a fingerprint of the compiler itself (its version, dependency versions, the Node
+ * version and the bytes of its own code and schemas, so any change to Vigil invalidates every entry) and the Sigma
  * settings (the pipeline's content, placeholders, field map). Entries are written atomically
  * (temp file + rename) and never changed, so concurrent builds can share a cache. Anything
  * unreadable is a miss: the cache can make a build faster, never different or failing.
@@ -64,7 +64,7 @@ export function compilerFingerprint(): string {
   if (fingerprintMemo !== undefined) return fingerprintMemo;
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = path.dirname(here);
-  const hash = createHash('sha256').update(`vigil-cache-${FORMAT}\0`);
+  const hash = createHash('sha256').update(`vigil-cache-${FORMAT}\0node-${process.versions.node}\0`);
   // The package.json beside the code (dist/ has none): version and dependency versions.
   for (let dir = root, i = 0; i < 3; i++, dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
