@@ -20,7 +20,6 @@ const frozenRoots = new WeakSet<object>();
 /** Canonical text of frozen subtrees, by identity. */
 const memo = new WeakMap<object, string>();
 
-
 /**
  * Deep-freezes plain JSON data (objects, arrays, primitives) and marks it so its canonical text
  * is memoised. Call it once data is final (the compiler's IR is never changed after lowering);
@@ -64,7 +63,7 @@ export function freezeJsonCanonical(text: string): unknown {
   return value;
 }
 
-/** Whether a value was frozen by `freezeJson` (primitives count as frozen). */
+/** Whether a value was given to `freezeJson` (so its canonical text is memoised); primitives count as frozen. */
 export function isFrozenJson(value: unknown): boolean {
   return value === null || typeof value !== 'object' || frozenRoots.has(value);
 }
