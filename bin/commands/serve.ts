@@ -4,6 +4,9 @@ import { parseAllDocuments } from 'yaml';
 import { validatorFor } from '../../compiler/stages/schema-registry.js';
 import { planFromRollout, type RolloutPlan } from '../../runtime/rollout.js';
 import { startServer } from '../../runtime/server/server.js';
+import { GlobalBaseline } from '../../runtime/collector/baseline.js';
+import { SqliteBaselinePersistence } from '../../runtime/collector/baseline-sqlite.js';
+import { openStore, type Store } from '../../runtime/state/store.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
 
 const ROLLOUT_SCHEMA = 'https://vigil.dev/schema/v1/rollout.schema.json';
@@ -45,7 +48,7 @@ export function untilSignal(): Promise<string> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve a signed repository to agents, stage it through rollout rings, collect their status',
-  help: `Usage: vigil serve OUT [--port N] [--host ADDR] [--rollout FILE] [--cert FILE --key FILE]
+  help: `Usage: vigil serve OUT [--port N] [--host ADDR] [--rollout FILE] [--cert FILE --key FILE] [--state DIR]
 
 Serves the repository written by \`vigil compile\` (the TUF metadata and bundles) with strong ETags
 (If-None-Match answers 304), takes agents' status reports on POST /status and shows the fleet's
@@ -56,14 +59,18 @@ time, self-test result, errors, and whether it drifts from its ring's approved b
   --rollout FILE   a Rollout policy: a new bundle reaches the first (canary) ring at once and each
                    next ring only after the previous one ran it healthily for its soak time
   --cert, --key    PEM certificate and private key: serve HTTPS
+  --state DIR      the collector's state directory: the global anomaly baseline that agents ask
+                   before alerting on a first-seen value (POST /anomaly/seen; GET /anomaly/baseline
+                   exports it) is kept there across restarts; without it the baseline is in memory
 OUT is re-read whenever its timestamp.json changes. Stop with Ctrl-C.
 
 Examples:
   vigil serve out
-  vigil serve out --port 8443 --cert tls/server.pem --key tls/server.key --rollout policies/rollouts/staged.yaml`,
+  vigil serve out --port 8443 --cert tls/server.pem --key tls/server.key --rollout policies/rollouts/staged.yaml
+  vigil serve out --state /var/lib/vigil/collector`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
-      port: { type: 'string' }, host: { type: 'string' }, rollout: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' },
+      port: { type: 'string' }, host: { type: 'string' }, rollout: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, state: { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one OUT directory');
     if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
@@ -88,16 +95,28 @@ Examples:
         return EXIT.failed;
       }
     }
+    let store: Store | undefined;
+    if (values.state) {
+      try {
+        store = openStore(path.resolve(io.cwd, values.state));
+      } catch (error) {
+        writeLine(io.stderr, `error: cannot open the collector state in \`${values.state}\`: ${(error as Error).message}`);
+        return EXIT.failed;
+      }
+    }
+    const baseline = new GlobalBaseline(store ? new SqliteBaselinePersistence(store.db) : undefined);
     let server;
     try {
-      server = await startServer({ out, port, ...(values.host ? { host: values.host } : {}), ...(tls ? { tls } : {}), ...(rollout ? { rollout } : {}), log: (l) => writeLine(io.stderr, l) });
+      server = await startServer({ out, port, baseline, ...(values.host ? { host: values.host } : {}), ...(tls ? { tls } : {}), ...(rollout ? { rollout } : {}), log: (l) => writeLine(io.stderr, l) });
     } catch (error) {
+      store?.close();
       writeLine(io.stderr, `error: cannot listen on port ${port}: ${(error as Error).message}`);
       return EXIT.failed;
     }
     writeLine(io.stdout, `vigil serve: listening on ${server.url} (serving ${positionals[0]}${rollout ? `, rollout \`${rollout.name}\`` : ''})`);
     await untilSignal();
     await server.close();
+    store?.close();
     writeLine(io.stderr, 'vigil serve: stopped');
     return EXIT.ok;
   },

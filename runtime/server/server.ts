@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { handleBaselineRequest, type GlobalBaseline } from '../collector/baseline.js';
 import type { RolloutPlan } from '../rollout.js';
 import { MAX_STATUS_BYTES, parseStatus } from '../status.js';
 import { Fleet } from './fleet.js';
@@ -24,6 +25,8 @@ export interface ServeOptions {
   /** How often OUT is checked for a new publish and rollouts advance. */
   readonly tickMs?: number;
   readonly now?: () => number;
+  /** The collector's global anomaly baseline (`/anomaly/seen`, `/anomaly/baseline`); absent: 404 there. */
+  readonly baseline?: GlobalBaseline;
   /** One line per notable event (a new release, a promotion). */
   readonly log?: (line: string) => void;
 }
@@ -95,6 +98,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const host = header(req, 'x-vigil-host');
     const ring = fleet.ringName(group, host);
     const ringHeader: Record<string, string> = ring ? { 'x-vigil-ring': ring } : {};
+    if (rel.startsWith('anomaly/') && opts.baseline && (await handleBaselineRequest(req, res, opts.baseline))) return;
     if (rel === 'status') {
       if (req.method === 'GET' || req.method === 'HEAD') return json(res, 200, fleet.snapshot(now()));
       if (req.method !== 'POST') return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD, POST' });
