@@ -126,7 +126,12 @@ export class FileCache {
   static open(root: string, sigma: SigmaOptions): FileCache | undefined {
     const settings = settingsDigest(sigma);
     if (settings === undefined) return undefined;
-    return new FileCache(root, compilerFingerprint(), settings);
+    try {
+      return new FileCache(root, compilerFingerprint(), settings);
+    } catch {
+      // Vigil's own files could not be read for the fingerprint: build without a cache.
+      return undefined;
+    }
   }
 
   /** The key of a file: its path and bytes, the compiler and the settings. */
