@@ -17,7 +17,8 @@ export class VigilProcess {
     // VIGIL_TEST_CLI lets a developer point the tests at a private build while others rebuild dist/.
     this.child = spawn(process.execPath, [process.env.VIGIL_TEST_CLI ?? CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', CI: '1', ...opts.env },
+      // Hermetic by default: no per-user compile cache unless a test asks for one with --cache.
+      env: { ...process.env, NO_COLOR: '1', CI: '1', VIGIL_CACHE: 'off', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     for (const stream of ['stdout', 'stderr'] as const) {

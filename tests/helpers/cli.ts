@@ -18,7 +18,8 @@ export function runCli(args: readonly string[], opts: { cwd?: string; input?: st
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', CI: '1', ...opts.env },
+      // Hermetic by default: no per-user compile cache unless a test asks for one with --cache.
+      env: { ...process.env, NO_COLOR: '1', CI: '1', VIGIL_CACHE: 'off', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -11,6 +11,6 @@ export class TextSink extends Writable {
 }
 
 /** An in-memory Io for running commands in-process: no colour, no progress. */
-export function memoryIo(cwd = process.cwd(), env: NodeJS.ProcessEnv = {}): Io & { stdout: TextSink; stderr: TextSink } {
+export function memoryIo(cwd = process.cwd(), env: NodeJS.ProcessEnv = { VIGIL_CACHE: 'off' }): Io & { stdout: TextSink; stderr: TextSink } {
   return { stdout: new TextSink(), stderr: new TextSink(), color: false, progress: false, cwd, env };
 }
