@@ -22,6 +22,7 @@ export const EXAMPLE_ELSEWHERE: Readonly<Partial<Record<CodeId, string>>> = {
   VG6017: 'a `vigil eval --pipeline NAME` option naming no pipeline; see tests/e2e/eval.test.ts',
   VG6018: 'in `vigil check` the Sigma schema reports a field of the wrong type first (VG2003); `vigil eval` reports VG6018',
   VG5002: 'a safety net: `vigil check` reports a failing rule test first (VG6020)',
+  VG5005: 'a safety net behind VG4006: `vigil check` reports a plaintext credential first; see tests/unit/compiler/lower/credentials.test.ts',
   VG5004: 'only with `--ref`, when a rule test\'s events file is missing at that ref',
   VG5010: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
   VG5011: 'a problem of OUT, the keys or the trust root in `vigil compile`; see tests/e2e/compile.test.ts',
