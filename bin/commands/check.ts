@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, UsageError, parseCommandArgs, type Command } from '../command.js';
 import type { Io } from '../io.js';
+import { progressLine } from '../progress.js';
 import { compile, type CompileResult } from '../../compiler/index.js';
 import { cacheDirFor } from '../../compiler/cache.js';
 import { kindLabel, type DocKind } from '../../compiler/stages/classify.js';
-import type { StageName } from '../../compiler/pipeline.js';
 import type { RenderInput } from '../../targets/diagnostics/locate.js';
 import { renderPretty } from '../../targets/diagnostics/pretty.js';
 import { renderJson } from '../../targets/diagnostics/json.js';
@@ -132,21 +132,6 @@ function summary(result: CompileResult): string {
   }
   lines.push(totals(result));
   return lines.join('\n') + '\n';
-}
-
-/** A one-line progress display on stderr, for long runs on a terminal. */
-function progressLine(io: Io): { update: (stage: StageName, done: number, total: number) => void; done: () => void } {
-  let shown = false;
-  return {
-    update(stage, done, total) {
-      if (total < 500) return;
-      shown = true;
-      io.stderr.write(`\r\u001b[2K${stage} ${done}/${total}`);
-    },
-    done() {
-      if (shown) io.stderr.write('\r\u001b[2K');
-    },
-  };
 }
 
 let cachedVersion: string | undefined;

@@ -6,7 +6,6 @@ import type { CodeId } from '../../compiler/diagnostics/codes.js';
 import { attachmentDigests } from '../../compiler/lower/attachments.js';
 import { compilerVersion, sourceFacts, type SourceFacts } from '../../compiler/lower/source-facts.js';
 import { cacheDirFor } from '../../compiler/cache.js';
-import type { StageName } from '../../compiler/pipeline.js';
 import { fileStart } from '../../compiler/span.js';
 import { KeyFileError, listOption, readSigningKeys } from '../../runtime/bundle/key-files.js';
 import type { SigningKey } from '../../runtime/bundle/keys.js';
@@ -21,6 +20,7 @@ import { renderJson } from '../../targets/diagnostics/json.js';
 import { renderPretty } from '../../targets/diagnostics/pretty.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
 import type { Io } from '../io.js';
+import { progressLine } from '../progress.js';
 
 const HELP = `Usage: vigil compile [DIR] [--ref REF] --out OUT [--key KEY...] [--trust TRUST] [options]
 
@@ -207,20 +207,5 @@ function printBundles(io: Io, format: string, outArg: string, bundles: readonly 
   for (const p of pending) writeLine(io.stdout, `pending: \`${p.file}\` has ${p.have} of ${p.need} signature(s) for role \`${p.role}\``);
   if (facts.dirty) writeLine(io.stdout, 'note: the policy directory has uncommitted changes; provenance names HEAD and the digests of the files actually compiled');
   if (facts.from === 'none') writeLine(io.stdout, `note: not a git commit; times derive from ${io.env.SOURCE_DATE_EPOCH ? 'SOURCE_DATE_EPOCH' : 'the Unix epoch (set SOURCE_DATE_EPOCH)'}, so metadata may already be expired`);
-}
-
-/** A one-line progress display on stderr, for long runs on a terminal. */
-function progressLine(io: Io): { update: (stage: StageName, done: number, total: number) => void; done: () => void } {
-  let shown = false;
-  return {
-    update(stage, done, total) {
-      if (total < 500) return;
-      shown = true;
-      io.stderr.write(`\r\u001b[2K${stage} ${done}/${total}`);
-    },
-    done() {
-      if (shown) io.stderr.write('\r\u001b[2K');
-    },
-  };
 }
 

@@ -2,13 +2,13 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, UsageError, parseCommandArgs, writeLine } from '../command.js';
 import type { Io } from '../io.js';
+import { runEventStream } from '../event-loop.js';
 import { compile } from '../../compiler/index.js';
 import { lineCol } from '../../compiler/source.js';
 import { DiagnosticList } from '../../compiler/reporter.js';
 import { lowerAllPolicies, lowerPolicies } from '../../compiler/lower/policies.js';
 import { durationMs } from '../../compiler/lower/duration.js';
 import type { Rule } from '../../runtime/engine/ir.js';
-import { splitEvents } from '../../runtime/engine/event-stream.js';
 import { createPolicyEngine, type PolicyAlert, type PolicySet } from '../../runtime/engine/policy-engine.js';
 import { alertLine } from '../../runtime/engine/alert-json.js';
 import type { StateStore } from '../../runtime/engine/policy-state.js';
@@ -149,27 +149,11 @@ export async function runEvalRepository(argv: readonly string[], io: Io): Promis
       ...(values['time-field'] ? { timeFields: values['time-field'] } : {}),
     });
     const eventsName = values.events === '-' ? '<stdin>' : values.events;
-    let out = '';
-    let alerts = 0;
-    const emit = (alert: PolicyAlert) => {
-      alerts++;
-      out += alertLine(alert) + '\n';
-      if (out.length > 1 << 16) {
-        io.stdout.write(out);
-        out = '';
-      }
-    };
-    for (const rec of splitEvents(text)) {
-      if ('error' in rec) {
-        writeLine(io.stderr, `${eventsName}:${rec.line}: warning: event ${rec.index} skipped: ${rec.error}`);
-        continue;
-      }
-      engine.process(rec.event, rec.index, emit);
-    }
-    // With a state directory the stream may go on in a later run, so windows stay open.
-    if (!state) engine.flush(emit);
-    engine.checkpoint();
-    if (out) io.stdout.write(out);
+    const alerts = runEventStream<PolicyAlert>(text, eventsName, io, (e, i, emit) => engine.process(e, i, emit), alertLine, (emit) => {
+      // With a state directory the stream may go on in a later run, so windows stay open.
+      if (!state) engine.flush(emit);
+      engine.checkpoint();
+    });
     if (values.stats) {
       const s = engine.engine.ruleSet.stats;
       writeLine(io.stderr, `${s.events} events, ${alerts} alerts, ${rules.length} rules, ${policies.filters.length} filters, ${policies.threatScores.length} threat scores, ${policies.chains.length} chains, ${policies.anomalies.length} anomalies; ${engine.stats.late} late events, ${engine.store.count()} state entries`);

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, UsageError, parseCommandArgs, writeLine, type Command } from '../command.js';
 import type { Io } from '../io.js';
+import { runEventStream } from '../event-loop.js';
 import { DiagnosticList } from '../../compiler/reporter.js';
 import { compareDiagnostics } from '../../compiler/diagnostics/diagnostic.js';
 import { lineCol } from '../../compiler/source.js';
 import { loadSigmaRules } from '../../compiler/sigma/load-rules.js';
 import { loadPipeline } from '../../compiler/sigma/pipelines.js';
 import { createEngine, type Alert } from '../../runtime/engine/engine.js';
-import { splitEvents } from '../../runtime/engine/event-stream.js';
 import type { Attribution } from '../../runtime/engine/ir.js';
 import { EVAL_REPO_HELP, runEvalRepository, wantsRepository } from './eval-repo.js';
 
@@ -139,25 +139,7 @@ export const evalCommand: Command = {
     }
     const engine = createEngine(loaded.rules, values['time-field'] ? { timeFields: values['time-field'] } : {});
     const eventsName = values.events === '-' ? '<stdin>' : values.events;
-    let out = '';
-    let matches = 0;
-    const emit = (alert: Alert) => {
-      matches++;
-      out += toLine(alert) + '\n';
-      if (out.length > 1 << 16) {
-        io.stdout.write(out);
-        out = '';
-      }
-    };
-    for (const rec of splitEvents(text)) {
-      if ('error' in rec) {
-        writeLine(io.stderr, `${eventsName}:${rec.line}: warning: event ${rec.index} skipped: ${rec.error}`);
-        continue;
-      }
-      engine.process(rec.event, rec.index, emit);
-    }
-    engine.flush(emit);
-    if (out) io.stdout.write(out);
+    const matches = runEventStream<Alert>(text, eventsName, io, (e, i, emit) => engine.process(e, i, emit), toLine, (emit) => engine.flush(emit));
     if (values.stats) {
       const s = engine.ruleSet.stats;
       writeLine(io.stderr, `${s.events} events, ${matches} alerts, ${loaded.rules.length} rules; ${(s.tests / Math.max(1, s.events)).toFixed(2)} rule tests per event (${(s.candidates / Math.max(1, s.events)).toFixed(2)} after indexing, before the prefilter)`);
