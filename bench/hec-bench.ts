@@ -27,8 +27,8 @@ const DURATION_S = Number(process.env.HEC_BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.HEC_BENCH_CONNECTIONS ?? 16);
 /** Distinct corpus events the load generator cycles through. */
 const SAMPLE_EVENTS = 200;
-/** Events per request: single events (the goal) and forwarder-style batches of ten. */
-const BATCHES = [1, 10] as const;
+/** Events per request: single events (the goal) and forwarder-style batches of ten (HEC_BENCH_BATCHES=1 runs only the first). */
+const BATCHES = (process.env.HEC_BENCH_BATCHES === '1' ? [1] : [1, 10]) as readonly number[];
 
 interface AutocannonResult {
   readonly duration: number;

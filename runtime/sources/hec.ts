@@ -23,7 +23,7 @@ import { parseDelimited } from './delimited.js';
 import type { EventSink } from './event-sink.js';
 import { compileFieldMap, type FieldMapper } from './field-map.js';
 import { HEC, invalidFormat, parseEventBody, stringDecoder, type EventDecoder, type HecStatus } from './hec-body.js';
-import { HecSpool } from './hec-spool.js';
+import { HecSpool, type SpoolGroup } from './hec-spool.js';
 import { parseJsonLines } from './jsonl.js';
 import { compileFormat, type CompiledFormat, type SourceEvent } from './log-format.js';
 import { ignoreProblems, problem, type Problem, type ProblemSink } from './problems.js';
@@ -133,9 +133,13 @@ function tokenChecker(tokens: readonly string[]): (presented: string) => boolean
   };
 }
 
+/** Bodies of the fixed answers, serialised once (the success answer is sent for every request). */
+const bodies = new WeakMap<HecStatus, string>();
+
 function send(res: ServerResponse, status: HecStatus, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  const body = JSON.stringify(status.body);
+  let body = bodies.get(status);
+  if (body === undefined) bodies.set(status, (body = JSON.stringify(status.body)));
   res.writeHead(status.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -155,6 +159,18 @@ function parseRaw(text: string, served: Served, problems: Problem[]): SourceEven
   return text.split(/\r?\n/).filter((l) => l.trim() !== '').map((message) => ({ message }));
 }
 
+/** The events of a request body by LogSource, and the error that stopped parsing, if any. */
+interface ParsedRequest {
+  readonly groups: SpoolGroup[];
+  readonly count: number;
+  readonly error?: HecStatus;
+}
+
+/** How a request is routed; stored with its body so a restart parses it the same way. */
+function routeKey(target: Served, raw: boolean, explicit: boolean): string {
+  return `${raw ? 'r' : 'e'}|${explicit ? 1 : 0}|${target.name}`;
+}
+
 /** Starts the receiver; events go to the durable spool and from there to `sink`. */
 export async function startHecReceiver(config: HecConfig, sink: EventSink, store: Store, report: ProblemSink = ignoreProblems): Promise<HecReceiver> {
   if (config.sources.length === 0) throw new Error('an HTTP receiver needs at least one LogSource');
@@ -170,15 +186,41 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
   const maxInFlight = config.maxConcurrentRequests ?? 64;
   const retryAfter = String(config.retryAfterSeconds ?? 1);
   const checkToken = tokenChecker(config.tokens);
-  const spool = new HecSpool(store, config.queueSize ?? 10_000);
+  /** Parses a body into events per LogSource: raw lines per the target's format, or HEC envelopes routed by their `source`. */
+  const parseRequest = (text: string, target: Served, raw: boolean, explicit: boolean, problems: Problem[]): ParsedRequest => {
+    if (raw) {
+      const events = parseRaw(text, target, problems);
+      return { groups: [{ source: target.name, events: events.map(target.map) }], count: events.length };
+    }
+    const route = (s: string | undefined) => (!explicit && s && served.get(s)) || target;
+    const parsed = parseEventBody(text, (s) => route(s).decode, (s, e) => void route(s).format?.stamp(e));
+    const groups: SpoolGroup[] = [];
+    parsed.events.forEach((e, i) => {
+      const to = route(parsed.sources[i]);
+      const last = groups[groups.length - 1];
+      if (last?.source === to.name) last.events.push(to.map(e));
+      else groups.push({ source: to.name, events: [to.map(e)] });
+    });
+    return { groups, count: parsed.events.length, ...(parsed.error ? { error: parsed.error } : {}) };
+  };
+  // After a restart, a stored body is parsed again with the same route (and today's mappings).
+  const revive = (key: string, body: string): SpoolGroup[] => {
+    const [kind, explicit, name] = key.split('|');
+    const target = served.get(name ?? '') ?? defaultSource;
+    return parseRequest(body, target, kind === 'r', explicit === '1', []).groups;
+  };
+  const spool = new HecSpool(store, config.queueSize ?? 10_000, revive);
   let inFlight = 0;
   const busy = () => ({ 'Retry-After': retryAfter });
 
   const pick = (name: string | null | undefined): Served | undefined => (name ? served.get(name) : defaultSource);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://receiver');
-    const parts = url.pathname.replace(/\/+$/, '').split('/').filter(Boolean);
+    // No URL object per request: most requests have no query string at all.
+    const href = req.url ?? '/';
+    const q = href.indexOf('?');
+    const query = q < 0 ? undefined : new URLSearchParams(href.slice(q + 1));
+    const parts = (q < 0 ? href : href.slice(0, q)).split('/').filter(Boolean);
     if (parts[0] !== 'services' || parts[1] !== 'collector') return send(res, NOT_FOUND);
     const rest = parts.slice(2).filter((p, i) => !(i === parts.length - 3 && p === '1.0'));
     const route = rest[0] ?? 'event';
@@ -195,7 +237,7 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     if (route === 'event' || route === 'raw') {
       if (rest.length > 1) return send(res, NOT_FOUND);
       raw = route === 'raw';
-      target = pick(url.searchParams.get('source'));
+      target = pick(query?.get('source'));
       if (!target) return send(res, HEC.incorrectIndex);
     } else {
       target = served.get(route);
@@ -220,33 +262,19 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     }
     if (text.trim() === '') return send(res, HEC.noData);
 
-    const groups = new Map<Served, SourceEvent[]>();
-    let error: HecStatus | undefined;
-    if (raw) {
-      const problems: Problem[] = [];
-      const events = parseRaw(text, target, problems);
-      problems.forEach(report);
-      if (events.length === 0) return send(res, invalidFormat(0));
-      groups.set(target, events.map(target.map));
-    } else {
-      const explicit = url.searchParams.has('source');
-      const route = (s: string | undefined) => (!explicit && s && served.get(s)) || target!;
-      const parsed = parseEventBody(text, (s) => route(s).decode, (s, e) => void route(s).format?.stamp(e));
-      parsed.events.forEach((e, i) => {
-        const to = route(parsed.sources[i]);
-        let list = groups.get(to);
-        if (!list) groups.set(to, (list = []));
-        list.push(to.map(e));
-      });
-      error = parsed.error;
-    }
-    const count = [...groups.values()].reduce((n, l) => n + l.length, 0);
+    const explicit = query?.has('source') ?? false;
+    const problems: Problem[] = [];
+    const { groups, count, error } = parseRequest(text, target, raw, explicit, problems);
+    problems.forEach(report);
+    if (raw && count === 0) return send(res, invalidFormat(0));
     // All or nothing per request under back-pressure: a sender retries the whole request on 503.
     if (spool.wouldOverflow(count)) return send(res, HEC.busy, busy());
-    try {
-      await Promise.all([...groups].map(([s, events]) => spool.accept(s.name, events)));
-    } catch {
-      return send(res, HEC.internalError);
+    if (count > 0) {
+      try {
+        await spool.acceptBody(routeKey(target, raw, explicit), text, groups);
+      } catch {
+        return send(res, HEC.internalError);
+      }
     }
     if (error) report(problem('VS1010', 'http-receiver', { status: error.status, peer: req.socket.remoteAddress ?? '?', detail: error.body.text }));
     send(res, error ?? HEC.success);

@@ -14,11 +14,11 @@ function setup() {
 }
 
 describe('HecSpool', () => {
-  it('commits before acknowledging, counts against capacity, and deletes processed rows shortly after', async () => {
+  it('commits before acknowledging (one row per turn), counts against capacity, and deletes processed rows shortly after', async () => {
     const { store, rows } = setup();
     const spool = new HecSpool(store, 5);
     await Promise.all([spool.accept('a', [{ n: 1 }, { n: 2 }]), spool.accept('b', [{ n: 3 }])]);
-    expect(rows()).toBe(2);
+    expect(rows()).toBe(1);
     expect(spool.size).toBe(3);
     expect(spool.wouldOverflow(2)).toBe(false);
     expect(spool.wouldOverflow(3)).toBe(true);
@@ -74,5 +74,46 @@ describe('HecSpool', () => {
     ac.abort();
     await pumping;
     again.close();
+  });
+
+  it('stores request bodies as posted and revives them after a restart, in order and by source', async () => {
+    const { state, store } = setup();
+    // The receiver's revive: here, one event per line, routed by the key.
+    const revive = (key: string, body: string) => [{ source: key, events: body.split('\n').map((l) => ({ line: l })) }];
+    const first = new HecSpool(store, 100, revive);
+    await Promise.all([
+      first.acceptBody('a', 'x\ny', [{ source: 'a', events: [{ line: 'x' }, { line: 'y' }] }]),
+      first.accept('b', [{ n: 1 }]),
+      first.acceptBody('b', 'z', [{ source: 'b', events: [{ line: 'z' }] }]),
+    ]);
+    const stored = store.db.prepare('SELECT events FROM hec_spool').pluck().get() as string;
+    expect(stored).toContain('x\ny');
+    first.close();
+    store.close();
+    const again = new HecSpool(state.open(), 100, revive);
+    expect(again.size).toBe(4);
+    const seen: [string, unknown[]][] = [];
+    const ac = new AbortController();
+    const pumping = again.pump((b) => void seen.push([b.source, b.events]), ac.signal);
+    await again.whenEmpty();
+    expect(seen).toEqual([['a', [{ line: 'x' }, { line: 'y' }]], ['b', [{ n: 1 }, { line: 'z' }]]]);
+    ac.abort();
+    await pumping;
+    again.close();
+  });
+
+  it('reads rows in the JSON array form of older agents', async () => {
+    const { store } = setup();
+    store.db.prepare('INSERT INTO hec_spool (source, count, events, received_at) VALUES (?, ?, ?, ?)').run('old', 2, '[{"n":1},{"n":2}]', 0);
+    const spool = new HecSpool(store, 100);
+    expect(spool.size).toBe(2);
+    const seen: [string, unknown[]][] = [];
+    const ac = new AbortController();
+    const pumping = spool.pump((b) => void seen.push([b.source, b.events]), ac.signal);
+    await spool.whenEmpty();
+    expect(seen).toEqual([['old', [{ n: 1 }, { n: 2 }]]]);
+    ac.abort();
+    await pumping;
+    spool.close();
   });
 });
