@@ -12,9 +12,9 @@ export function listOption(values: readonly string[] | string | undefined): stri
   return all.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-/** Reads private signing keys (PREFIX.key files). */
-export async function readSigningKeys(files: readonly string[], cwd: string): Promise<SigningKey[]> {
-  const keys: SigningKey[] = [];
+/** Reads each key file and parses it, naming the file in any error (KeyFileError). */
+async function readKeyFiles<K>(files: readonly string[], cwd: string, parse: (text: string) => K): Promise<K[]> {
+  const keys: K[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -23,7 +23,7 @@ export async function readSigningKeys(files: readonly string[], cwd: string): Pr
       throw new KeyFileError(`cannot read key file \`${file}\``);
     }
     try {
-      keys.push(parseSigningKey(text));
+      keys.push(parse(text));
     } catch (error) {
       throw new KeyFileError(`\`${file}\`: ${(error as Error).message}`);
     }
@@ -31,21 +31,12 @@ export async function readSigningKeys(files: readonly string[], cwd: string): Pr
   return keys;
 }
 
+/** Reads private signing keys (PREFIX.key files). */
+export function readSigningKeys(files: readonly string[], cwd: string): Promise<SigningKey[]> {
+  return readKeyFiles(files, cwd, parseSigningKey);
+}
+
 /** Reads public keys from PREFIX.pub files (or derives them from PREFIX.key files). */
-export async function readPublicKeys(files: readonly string[], cwd: string): Promise<PublicKey[]> {
-  const keys: PublicKey[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(path.resolve(cwd, file), 'utf8');
-    } catch {
-      throw new KeyFileError(`cannot read key file \`${file}\``);
-    }
-    try {
-      keys.push(parsePublicKey(text));
-    } catch (error) {
-      throw new KeyFileError(`\`${file}\`: ${(error as Error).message}`);
-    }
-  }
-  return keys;
+export function readPublicKeys(files: readonly string[], cwd: string): Promise<PublicKey[]> {
+  return readKeyFiles(files, cwd, parsePublicKey);
 }
