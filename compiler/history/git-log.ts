@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
+import { readBlobs as readBlobBytes } from '../stages/load-git.js';
 
 /**
  * Reading a policy directory's git history: commits with the files they changed (renames
@@ -112,32 +112,7 @@ function dedupeChanges(changes: readonly FileChange[]): FileChange[] {
 }
 
 /** Reads blobs by id through one `git cat-file --batch` process; returns their text by id. */
-export function readBlobs(top: string, oids: readonly string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(oids)];
-  return new Promise((resolve, reject) => {
-    const result = new Map<string, string>();
-    if (unique.length === 0) return resolve(result);
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: top, stdio: ['pipe', 'pipe', 'ignore'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.on('error', reject);
-    child.on('close', () => {
-      const all = Buffer.concat(chunks);
-      let at = 0;
-      while (at < all.length) {
-        const nl = all.indexOf(10, at);
-        if (nl === -1) break;
-        const [oid, type, size] = all.subarray(at, nl).toString('latin1').split(' ');
-        if (type === 'missing' || oid === undefined) {
-          at = nl + 1;
-          continue;
-        }
-        const n = Number(size);
-        result.set(oid, all.subarray(nl + 1, nl + 1 + n).toString('utf8'));
-        at = nl + 1 + n + 1;
-      }
-      resolve(result);
-    });
-    child.stdin.end(unique.join('\n') + '\n');
-  });
+export async function readBlobs(top: string, oids: readonly string[]): Promise<Map<string, string>> {
+  const bytes = await readBlobBytes(top, oids);
+  return new Map([...bytes].map(([oid, b]) => [oid, Buffer.from(b).toString('utf8')]));
 }

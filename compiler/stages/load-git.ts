@@ -78,7 +78,7 @@ function parseTree(listing: string, prefix: string): TreeEntry[] {
 }
 
 /** Reads blobs through one `git cat-file --batch` process; returns their bytes by object id. */
-function readBlobs(cwd: string, oids: readonly string[]): Promise<Map<string, Uint8Array>> {
+export function readBlobs(cwd: string, oids: readonly string[]): Promise<Map<string, Uint8Array>> {
   const unique = [...new Set(oids)];
   return new Promise((resolve, reject) => {
     const result = new Map<string, Uint8Array>();
