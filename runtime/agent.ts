@@ -11,7 +11,7 @@ import { StateDir, prepareBundle, type BundleRecord, type Prepared } from './act
 import { summaryLine } from './actions/alert.js';
 import { alertRecord, lineWriter } from './alert-routing.js';
 import { openSecret } from './bundle/seal.js';
-import { startBundleIo, type BundleIo } from './bundle-io.js';
+import { configuresIo, startBundleIo, type BundleIo } from './bundle-io.js';
 import type { PolicyAlert } from './engine/policy-engine.js';
 import { MemoryStateStore, type StateStore } from './engine/policy-state.js';
 import type { SourcedEvent } from './sources/event-sink.js';
@@ -151,7 +151,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       await old?.stop().catch((error: unknown) => recordError('VA2999', `stopping sources and actions: ${(error as Error).message}`));
       if (stopped || running?.prepared !== prepared) return;
       if (!db) {
-        if (hasIo(prepared)) recordError('VS1011', 'the bundle\'s sources and actions need the state database, which cannot be opened');
+        if (configuresIo(prepared.document.content)) recordError('VS1011', 'the bundle\'s sources and actions need the state database, which cannot be opened');
         return;
       }
       const identity = opts.identity;
@@ -432,10 +432,4 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     eventsDone,
     status,
   };
-}
-
-/** True when a bundle configures sources, services or actions. */
-function hasIo(prepared: Prepared): boolean {
-  const c = prepared.document.content as Record<string, unknown>;
-  return ['services', 'logSources', 'actions'].some((k) => Array.isArray(c[k]) && (c[k] as unknown[]).length > 0);
 }

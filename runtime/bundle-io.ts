@@ -82,6 +82,11 @@ export function contentDocs(content: Readonly<Record<string, unknown>>): { servi
   };
 }
 
+/** True when a bundle's content configures sources, services or actions. */
+export function configuresIo(content: Readonly<Record<string, unknown>>): boolean {
+  return ['services', 'logSources', 'actions'].some((k) => Array.isArray(content[k]) && (content[k] as unknown[]).length > 0);
+}
+
 /** Starts what a bundle's content configures; never throws (a failing part is reported and skipped). */
 export async function startBundleIo(content: Readonly<Record<string, unknown>>, deps: BundleIoDeps): Promise<BundleIo> {
   const docs = contentDocs(content);
