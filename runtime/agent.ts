@@ -325,7 +325,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const work = () => {
       for (const e of batch) processEvent(e.event, sourceIndex++, e.source);
     };
-    if (db) db.db.transaction(work)();
+    // IMMEDIATE: the receiver thread writes the same database; a deferred transaction that reads
+    // first could fail to upgrade to a write (SQLITE_BUSY) instead of waiting its turn.
+    if (db) db.db.transaction(work).immediate();
     else work();
   };
 

@@ -8,8 +8,9 @@
  * costs dominate small requests; that transaction also deletes the rows processed since the last
  * one, so deletion is a little behind processing and a crash may deliver the last ~100 ms of
  * processed events again (at least once, never lost). A request is stored as the body the sender
- * posted (plus how to route it), not re-serialised, and the parsed events stay in memory for the
- * pump; only after a restart are stored bodies parsed again (`revive`). The queue is bounded by
+ * posted (plus how to route it), not re-serialised; the rows' text stays in memory for the pump,
+ * which hands it over whole (`pumpRows`, one string across a thread boundary is cheap) to be
+ * parsed where the events are evaluated (`decodeRow` with `revive`). The queue is bounded by
  * event count.
  *
  * Row format (`events` column): a JSON array of events (rows of older agents), or `\u0001v2\n`
@@ -17,17 +18,15 @@
  * events of LogSource `key`; kind `b`: text is a request body, turned back into events by
  * `revive(key, text)`.
  */
+import type Database from 'better-sqlite3';
 import type { Store } from '../state/store.js';
 import type { SourceEvent } from './log-format.js';
 
-/** Events kept parsed in memory for the pump; the rest is read back from the table. */
+/** Events whose row text is kept in memory for the pump; the rest is read back from the table. */
 const MEMORY_EVENTS = 5000;
 
 /** How long processed rows may wait for deletion when no request arrives to carry it. */
 const CLEANUP_MS = 100;
-
-/** Longest time the pump works before letting the receiver answer requests. */
-const SLICE_MS = 4;
 
 /** Characters of request text one row takes before the rest of a turn's requests start another. */
 const ROW_CHARS = 1 << 20;
@@ -47,15 +46,24 @@ export interface SpoolGroup {
   readonly events: SourceEvent[];
 }
 
-/** Turns a stored request body back into its events (after a restart); `key` is what `acceptBody` was given. */
+/** Turns a stored request body back into its events; `key` is what `acceptBody` was given. */
 export type Revive = (key: string, body: string) => SpoolGroup[];
 
+/** One stored row as `pumpRows` hands it over. */
+export interface SpooledRow {
+  readonly id: number;
+  /** The source of its first group (the only one for rows of older agents). */
+  readonly source: string;
+  readonly count: number;
+  readonly text: string;
+}
+
 interface Waiting {
-  /** `j`: `text` is unused until commit (events serialised then); `b`: `text` is the request body. */
+  /** `j`: `text` is a JSON array of the events of LogSource `key`; `b`: `text` is a request body. */
   readonly kind: 'j' | 'b';
   readonly key: string;
   readonly text: string;
-  readonly groups: readonly SpoolGroup[];
+  readonly source: string;
   readonly count: number;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
@@ -67,6 +75,15 @@ function pushGroups(into: SpoolGroup[], groups: readonly SpoolGroup[]): void {
     const last = into[into.length - 1];
     if (last && last.source === g.source) for (const e of g.events) last.events.push(e);
     else into.push({ source: g.source, events: [...g.events] });
+  }
+}
+
+/** Decodes a row; a row that cannot be decoded (damaged storage) gives nothing, so it is skipped instead of blocking the queue forever. */
+export function decodeRowSafely(row: SpooledRow, revive: Revive | undefined): SpoolGroup[] {
+  try {
+    return decodeRow(row.source, row.text, revive);
+  } catch {
+    return [];
   }
 }
 
@@ -103,7 +120,7 @@ export class HecSpool {
   private cleanupTimer: NodeJS.Timeout | undefined;
   private readonly eventsOf;
   /** Parsed events of recently committed rows, by row id (a cache; the table is the truth). */
-  private readonly memory = new Map<number, { readonly groups: readonly SpoolGroup[]; readonly count: number }>();
+  private readonly memory = new Map<number, SpooledRow>();
   /** Some unprocessed rows exist only in the table (from before a restart, or past MEMORY_EVENTS): the pump must query it. */
   private tableOnly: boolean;
   private memoryEvents = 0;
@@ -127,20 +144,20 @@ export class HecSpool {
         let end = start;
         let chars = 0;
         const parts: string[] = [V2];
-        const groups: SpoolGroup[] = [];
         let count = 0;
         while (end < batch.length && (end === start || chars < ROW_CHARS)) {
           const w = batch[end++]!;
-          const text = w.kind === 'j' ? JSON.stringify(w.groups[0]!.events) : w.text;
-          parts.push(`${w.kind}\t${w.key}\t${text.length}\n`, text);
-          chars += text.length;
-          pushGroups(groups, w.groups);
+          parts.push(`${w.kind}\t${w.key}\t${w.text.length}\n`, w.text);
+          chars += w.text.length;
           count += w.count;
         }
-        const { lastInsertRowid } = this.insert.run(groups[0]?.source ?? '', count, parts.join(''), now);
-        // Keep the parsed events for the pump while they fit, so it need not parse them again.
+        const text = parts.join('');
+        const source = batch[start]!.source;
+        const { lastInsertRowid } = this.insert.run(source, count, text, now);
+        // Keep the row's text for the pump while it fits, so it need not read it back.
         if (this.memoryEvents + count <= MEMORY_EVENTS) {
-          this.memory.set(Number(lastInsertRowid), { groups, count });
+          const id = Number(lastInsertRowid);
+          this.memory.set(id, { id, source, count, text });
           this.memoryEvents += count;
         } else this.tableOnly = true;
         start = end;
@@ -148,7 +165,7 @@ export class HecSpool {
     });
   }
 
-  private readonly commit: (batch: readonly Waiting[]) => void;
+  private readonly commit: Database.Transaction<(batch: readonly Waiting[]) => void>;
 
   private deleteProcessed(): void {
     if (this.processedUpTo > this.deletedUpTo) {
@@ -184,25 +201,23 @@ export class HecSpool {
 
   /** Spools events of one LogSource; resolves once they are committed. The caller checked `wouldOverflow` first. */
   accept(source: string, events: readonly SourceEvent[]): Promise<void> {
-    return this.enqueue('j', source, '', [{ source, events: [...events] }], events.length);
+    return this.enqueue('j', source, JSON.stringify(events), source, events.length);
   }
 
   /**
-   * Spools a request as the body the sender posted, with the events already parsed from it;
-   * `revive(key, body)` must give the same events again after a restart. Resolves once committed.
+   * Spools a request as the body the sender posted, holding `count` events of which `source` has
+   * the first; `revive(key, body)` gives the events back. Resolves once committed.
    */
-  acceptBody(key: string, body: string, groups: readonly SpoolGroup[]): Promise<void> {
-    let count = 0;
-    for (const g of groups) count += g.events.length;
-    return this.enqueue('b', key, body, groups, count);
+  acceptBody(key: string, body: string, source: string, count: number): Promise<void> {
+    return this.enqueue('b', key, body, source, count);
   }
 
-  private enqueue(kind: 'j' | 'b', key: string, text: string, groups: readonly SpoolGroup[], count: number): Promise<void> {
+  private enqueue(kind: 'j' | 'b', key: string, text: string, source: string, count: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error('spool closed'));
     if (key.includes('\t') || key.includes('\n')) return Promise.reject(new Error('spool keys have no tabs or newlines'));
     this.queued += count;
     return new Promise((resolve, reject) => {
-      this.waiting.push({ kind, key, text, groups, count, resolve, reject });
+      this.waiting.push({ kind, key, text, source, count, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {
@@ -218,7 +233,8 @@ export class HecSpool {
     this.waiting = [];
     if (batch.length === 0) return;
     try {
-      this.commit(batch);
+      // IMMEDIATE: the agent's main thread writes the same database through its own connection.
+      this.commit.immediate(batch);
       for (const w of batch) w.resolve();
       this.wake?.();
     } catch (error) {
@@ -229,12 +245,19 @@ export class HecSpool {
     }
   }
 
+  /** Hands spooled batches (one per LogSource of each row) to `take`, decoding rows with `revive`; see `pumpRows`. */
+  pump(take: (batch: SpooledBatch) => void | Promise<void>, signal: AbortSignal): Promise<void> {
+    return this.pumpRows(async (row) => {
+      for (const g of decodeRowSafely(row, this.revive)) if (g.events.length > 0) await take({ id: row.id, source: g.source, events: g.events });
+    }, signal);
+  }
+
   /**
-   * Hands spooled batches to `take` in order until `signal` aborts; batches are deleted once
-   * `take` resolved. Batches are taken in slices of up to SLICE_MS before yielding to the event
-   * loop, so under load the pump keeps pace with intake instead of taking one batch per turn.
+   * Hands spooled rows to `take` in order until `signal` aborts; a row is deleted once `take`
+   * resolved for it and for every row before it. With `window` > 1, that many rows are offered
+   * before waiting (for a taker on another thread, so a round trip per row does not bound the rate).
    */
-  async pump(take: (batch: SpooledBatch) => void | Promise<void>, signal: AbortSignal): Promise<void> {
+  async pumpRows(take: (row: SpooledRow) => void | Promise<void>, signal: AbortSignal, window = 1): Promise<void> {
     let after = 0;
     const onAbort = () => this.wake?.();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -250,32 +273,27 @@ export class HecSpool {
         this.wake = undefined;
         continue;
       }
-      const started = performance.now();
       const done: number[] = [];
       let events = 0;
       let failed = false;
-      for (const row of rows) {
-        const cached = this.memory.get(row.id);
-        let groups: readonly SpoolGroup[];
-        try {
-          groups = cached?.groups ?? decodeRow(row.source, this.eventsOf.get(row.id) as string, this.revive);
-        } catch {
-          // A row that cannot be read back (damaged storage) is skipped rather than blocking the queue forever.
-          groups = [];
-        }
-        try {
-          for (const g of groups) if (g.events.length > 0) await take({ id: row.id, source: g.source, events: g.events });
-        } catch {
+      // Up to `window` rows are offered at once (another thread takes them); they count as done in order, up to the first failure.
+      const offered = rows.slice(0, Math.max(1, window));
+      const results = await Promise.allSettled(offered.map((row) => {
+        const text = this.memory.get(row.id)?.text ?? (this.eventsOf.get(row.id) as string | undefined) ?? '';
+        return Promise.resolve().then(() => take({ id: row.id, source: row.source, count: row.count, text }));
+      }));
+      for (const [i, row] of offered.entries()) {
+        if (results[i]!.status === 'rejected') {
           failed = true;
           break;
         }
         done.push(row.id);
         events += row.count;
+        const cached = this.memory.get(row.id);
         if (cached) {
           this.memory.delete(row.id);
           this.memoryEvents -= row.count;
         }
-        if (performance.now() - started > SLICE_MS || signal.aborted) break;
       }
       if (done.length) {
         this.processedUpTo = done[done.length - 1]!;
@@ -296,7 +314,7 @@ export class HecSpool {
     const out: { id: number; source: string; count: number }[] = [];
     for (const [id, row] of this.memory) {
       if (id <= after) continue;
-      out.push({ id, source: '', count: row.count });
+      out.push({ id, source: row.source, count: row.count });
       if (out.length >= 256) break;
     }
     return out;

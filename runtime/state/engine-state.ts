@@ -57,7 +57,8 @@ export class SqliteStateStore implements StateStore {
 
   /** Runs fn in one transaction, so an event's writes commit together (and once). */
   batch<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // IMMEDIATE takes the write lock up front: another connection (the receiver thread) may be writing.
+    return this.db.transaction(fn).immediate();
   }
 
   /** Lists entries of a space. */

@@ -82,9 +82,9 @@ describe('HecSpool', () => {
     const revive = (key: string, body: string) => [{ source: key, events: body.split('\n').map((l) => ({ line: l })) }];
     const first = new HecSpool(store, 100, revive);
     await Promise.all([
-      first.acceptBody('a', 'x\ny', [{ source: 'a', events: [{ line: 'x' }, { line: 'y' }] }]),
+      first.acceptBody('a', 'x\ny', 'a', 2),
       first.accept('b', [{ n: 1 }]),
-      first.acceptBody('b', 'z', [{ source: 'b', events: [{ line: 'z' }] }]),
+      first.acceptBody('b', 'z', 'b', 1),
     ]);
     const stored = store.db.prepare('SELECT events FROM hec_spool').pluck().get() as string;
     expect(stored).toContain('x\ny');

@@ -1,0 +1,96 @@
+/**
+ * How the receiver turns a request body into events per LogSource: the served LogSources with
+ * their compiled formats and field maps, raw bodies parsed per format, HEC envelopes routed by
+ * their `source`. The receiver thread uses it to validate a request before acknowledging it; the
+ * thread that evaluates events uses it again on the stored body (`reviver`), so both always agree.
+ */
+import type { LogFormat } from '../../schema/generated/log-format.js';
+import type { LogSource } from '../../schema/generated/log-source.js';
+import { parseDelimited } from './delimited.js';
+import { compileFieldMap, type FieldMapper } from './field-map.js';
+import { parseEventBody, stringDecoder, type EventDecoder, type HecStatus } from './hec-body.js';
+import type { Revive, SpoolGroup } from './hec-spool.js';
+import { parseJsonLines } from './jsonl.js';
+import { compileFormat, type CompiledFormat, type SourceEvent } from './log-format.js';
+import type { Problem } from './problems.js';
+
+/** A LogSource the receiver serves, ready to parse for. */
+export interface Served {
+  readonly name: string;
+  readonly source: LogSource;
+  readonly format: CompiledFormat | undefined;
+  readonly map: FieldMapper;
+  readonly decode: EventDecoder;
+}
+
+/** The served LogSources by name, and the default one (the first listed). */
+export interface Routing {
+  readonly served: ReadonlyMap<string, Served>;
+  readonly defaultSource: Served;
+}
+
+/** Compiles the LogSources (and their LogFormats) a receiver serves. */
+export function buildRouting(sources: readonly { readonly source: LogSource; readonly format?: LogFormat }[]): Routing {
+  if (sources.length === 0) throw new Error('an HTTP receiver needs at least one LogSource');
+  const served = new Map<string, Served>();
+  for (const { source, format } of sources) {
+    const compiled = format ? compileFormat(format.spec) : undefined;
+    const name = source.metadata.name;
+    served.set(name, { name, source, format: compiled, map: compileFieldMap(source.spec.fieldMappings), decode: stringDecoder(compiled, name) });
+  }
+  return { served, defaultSource: served.get(sources[0]!.source.metadata.name)! };
+}
+
+/** Parses a raw body per the source's format: JSON Lines, or delimited rows (bad lines reported, not fatal). */
+function parseRaw(text: string, served: Served, problems: Problem[]): SourceEvent[] {
+  if (served.format && served.format.type !== 'jsonl' && served.format.type !== 'syslog') {
+    const r = parseDelimited(text, served.format, served.name, { line: 0 }, true);
+    problems.push(...r.problems);
+    return r.rows.map((x) => x.event);
+  }
+  if (!served.format || served.format.type === 'jsonl') {
+    const r = parseJsonLines(text, 1, served.name, served.format);
+    problems.push(...r.problems);
+    return r.rows.map((x) => x.event);
+  }
+  return text.split(/\r?\n/).filter((l) => l.trim() !== '').map((message) => ({ message }));
+}
+
+/** The events of a request body by LogSource, and the error that stopped parsing, if any. */
+export interface ParsedRequest {
+  readonly groups: SpoolGroup[];
+  readonly count: number;
+  readonly error?: HecStatus;
+}
+
+/** Parses a body into events per LogSource: raw lines per the target's format, or HEC envelopes routed by their `source` (unless `?source=` was explicit). */
+export function parseRequest(routing: Routing, text: string, target: Served, raw: boolean, explicit: boolean, problems: Problem[]): ParsedRequest {
+  if (raw) {
+    const events = parseRaw(text, target, problems);
+    return { groups: [{ source: target.name, events: events.map(target.map) }], count: events.length };
+  }
+  const route = (s: string | undefined) => (!explicit && s && routing.served.get(s)) || target;
+  const parsed = parseEventBody(text, (s) => route(s).decode, (s, e) => void route(s).format?.stamp(e));
+  const groups: SpoolGroup[] = [];
+  parsed.events.forEach((e, i) => {
+    const to = route(parsed.sources[i]);
+    const last = groups[groups.length - 1];
+    if (last?.source === to.name) last.events.push(to.map(e));
+    else groups.push({ source: to.name, events: [to.map(e)] });
+  });
+  return { groups, count: parsed.events.length, ...(parsed.error ? { error: parsed.error } : {}) };
+}
+
+/** How a request is routed; stored with its body so it is parsed again the same way. */
+export function routeKey(target: Served, raw: boolean, explicit: boolean): string {
+  return `${raw ? 'r' : 'e'}|${explicit ? 1 : 0}|${target.name}`;
+}
+
+/** Parses a stored body again (with today's mappings); a LogSource no longer served goes to the default one. */
+export function reviver(routing: Routing): Revive {
+  return (key, body) => {
+    const [kind, explicit, name] = key.split('|');
+    const target = routing.served.get(name ?? '') ?? routing.defaultSource;
+    return parseRequest(routing, body, target, kind === 'r', explicit === '1', []).groups;
+  };
+}
