@@ -112,7 +112,12 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
   let closedResolve: (() => void) | undefined;
   let exited = false;
 
-  const take = async (row: SpooledRow) => {
+  // Rows are evaluated one at a time, in order, even though the worker offers several at once:
+  // after a failure, the rows offered behind it are refused too, so none overtakes it.
+  let failedAt: number | undefined;
+  const evaluate = async (row: SpooledRow) => {
+    if (failedAt !== undefined && row.id > failedAt) return send({ t: 'ack', id: row.id, ok: false });
+    failedAt = undefined;
     try {
       for (const g of decodeRowSafely(row, revive)) {
         if (g.events.length === 0) continue;
@@ -122,8 +127,13 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
       send({ t: 'ack', id: row.id, ok: true });
     } catch {
       // The row stays spooled; the worker offers it again shortly.
+      failedAt = row.id;
       send({ t: 'ack', id: row.id, ok: false });
     }
+  };
+  let chain: Promise<void> = Promise.resolve();
+  const take = (row: SpooledRow) => {
+    chain = chain.then(() => evaluate(row));
   };
 
   const ready = new Promise<number>((resolve, reject) => {
@@ -136,7 +146,7 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
           void worker.terminate();
           return reject(new Error(m.message));
         case 'row':
-          return void take(m.row);
+          return take(m.row);
         case 'problem':
           return report(m.problem);
         case 'queued':
