@@ -54,7 +54,8 @@ describe('vigil agent', () => {
     expect(alerts.map((x) => x.event)).toEqual([0, 3]);
     expect(alerts[0]).toMatchObject({ rule: '37616311-889e-4039-b6b8-6db75eae7fff', host: 'h1', type: 'detection' });
     expect(line).toContain('"bundle"');
-    expect(a.stderr.join('\n')).toMatch(/event 1 skipped/);
+    // stderr is its own pipe: the warning may arrive after the alerts on stdout.
+    expect(await a.waitFor(/event 1 skipped/, 10_000, 'stderr')).toMatch(/warning: event 1 skipped/);
     // The status endpoint shows the host with its active bundle.
     await a.waitFor(/./);
     const fleet = await (await fetch(`${url}status`)).json() as { hosts: { host: string; bundle?: { digest: string }; selfTest: string; drift: boolean }[] };
