@@ -19,6 +19,7 @@ import { openSecret } from './bundle/seal.js';
 import ipaddr from 'ipaddr.js';
 import { AGENT_CAPABILITIES } from './engine/capabilities.js';
 import { createPolicyEngine, type PolicyEngine, type PolicySet } from './engine/policy-engine.js';
+import type { CollectorBaseline } from './engine/anomaly.js';
 import type { StateStore } from './engine/policy-state.js';
 import type { Engine } from './engine/engine.js';
 import { compileRegex } from './engine/regex.js';
@@ -218,7 +219,7 @@ function policiesOf(content: Readonly<Record<string, unknown>>): PolicySet | str
 }
 
 /** Re-validates, loads and self-tests a verified bundle; never throws. `store` keeps policy state. */
-export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string, store?: StateStore): Promise<Prepared | ActivationFailure> {
+export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string, store?: StateStore, collector?: CollectorBaseline): Promise<Prepared | ActivationFailure> {
   let doc: unknown;
   try {
     doc = parseJsonBytes(bytes);
@@ -245,7 +246,7 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   const broken = engineProblems([...rules, ...policies.filters]);
   if (broken) return failure('VA2002', broken);
   try {
-    engine = createPolicyEngine(rules, policies, store ? { store } : {});
+    engine = createPolicyEngine(rules, policies, { ...(store ? { store } : {}), ...(collector ? { collector } : {}) });
   } catch (error) {
     return failure('VA2002', (error as Error).message);
   }

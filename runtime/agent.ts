@@ -13,6 +13,7 @@ import { alertRecord, lineWriter } from './alert-routing.js';
 import { openSecret } from './bundle/seal.js';
 import { configuresIo, startBundleIo, type BundleIo } from './bundle-io.js';
 import type { PolicyAlert } from './engine/policy-engine.js';
+import type { AnomalyAlert, CollectorBaseline } from './engine/anomaly.js';
 import { MemoryStateStore, type StateStore } from './engine/policy-state.js';
 import type { SourcedEvent } from './sources/event-sink.js';
 import type { Problem } from './sources/problems.js';
@@ -55,6 +56,8 @@ export interface AgentOptions {
   readonly probationMs?: number;
   readonly version?: string;
   readonly now?: () => Date;
+  /** The collector's anomaly baseline (filter on collector); without it every first-seen alert is kept. */
+  readonly collector?: CollectorBaseline & { isNew(alert: AnomalyAlert): Promise<boolean> };
   /** Overrides the port of the bundle's HTTP receiver (0: any free port, printed on the log). */
   readonly receiverPort?: number;
   /** Replaces the Entra ID and Graph endpoints of sign-in sources (a local fake in tests). */
@@ -195,7 +198,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         recordError('VA2005', `the ${which} bundle ${record.sha256.slice(0, 12)} is missing or damaged in the state directory`);
         continue;
       }
-      const prepared = await prepareBundle(bytes, record.version, opts.identity, store);
+      const prepared = await prepareBundle(bytes, record.version, opts.identity, store, opts.collector);
       if ('code' in prepared) {
         recordError(prepared.code, prepared.message);
         continue;
@@ -213,7 +216,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const { pointer } = state.readPointer();
     if (pointer.bad.includes(sha256)) return true;
     log(`agent: verified bundle ${sha256.slice(0, 12)} (version ${version}); self-testing`);
-    const prepared = await prepareBundle(bytes, version, opts.identity, store);
+    const prepared = await prepareBundle(bytes, version, opts.identity, store, opts.collector);
     if ('code' in prepared) {
       recordError(prepared.code, prepared.message);
       if (prepared.code === 'VA2003' && !running) selfTest = 'failed';
@@ -272,7 +275,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const record = state.revert();
     if (record && !('code' in record)) {
       const bytes = state.readBundle(record.sha256);
-      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity, store) : undefined;
+      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity, store, opts.collector) : undefined;
       if (prepared && !('code' in prepared)) {
         run(prepared, record);
         reverted = { from, to: record.sha256, at: now().toISOString(), reason: why };
@@ -290,6 +293,17 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   /** Sends an alert to the bundle's actions, or prints it when the bundle configures none. */
   const emit = (a: PolicyAlert, r: Running, event: unknown, source: string | undefined) => {
+    // A tuple another host reported first is no anomaly for the fleet: ask the collector first.
+    if (a.kind === 'anomaly' && a.policy.suppressOnCollector && opts.collector) {
+      void opts.collector.isNew(a).then((isNew) => {
+        if (isNew) deliver(a, r, event, source);
+      });
+      return;
+    }
+    deliver(a, r, event, source);
+  };
+
+  const deliver = (a: PolicyAlert, r: Running, event: unknown, source: string | undefined) => {
     const record = alertRecord(a, opts.host, r.record.sha256, event, source);
     if (io?.hasActions) {
       try {

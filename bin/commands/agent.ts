@@ -8,6 +8,7 @@ import { isSafeSegment } from '../../runtime/bundle/layout.js';
 import { startAgent, type Origin } from '../../runtime/agent.js';
 import { httpOrigin } from '../../runtime/http-origin.js';
 import { ociOrigin, parseOciRef } from '../../runtime/oci.js';
+import { CollectorClient } from '../../runtime/collector/client.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
 import { untilSignal } from './serve.js';
 
@@ -75,6 +76,8 @@ Examples:
     const limits = { timeoutMs, stallMs: Math.max(100, Math.min(5_000, Math.round(timeoutMs / 3))) };
     const server = values.server as string;
     let origin: Origin;
+    // A `vigil serve` origin is also the collector: it keeps the fleet's anomaly baseline.
+    let collector: CollectorClient | undefined;
     if (server.startsWith('oci://')) {
       const ref = parseOciRef(server.slice('oci://'.length));
       if (typeof ref === 'string') throw new UsageError(ref);
@@ -91,6 +94,7 @@ Examples:
         }
       }
       origin = httpOrigin({ base: server, host, group, limits, ...(ca ? { ca } : {}) });
+      collector = new CollectorClient(server, host);
     }
     let trust: Uint8Array;
     try {
@@ -122,7 +126,7 @@ Examples:
     const agent = startAgent({
       origin, trust, stateDir: path.resolve(io.cwd, values.state as string), group, host, pollIntervalMs: interval,
       ...(identity ? { identity } : {}), ...(events ? { events } : {}),
-      ...(receiverPort !== undefined ? { receiverPort } : {}), ...(azureEndpoint ? { azureEndpoint } : {}),
+      ...(receiverPort !== undefined ? { receiverPort } : {}), ...(azureEndpoint ? { azureEndpoint } : {}), ...(collector ? { collector } : {}),
       alert: (line) => writeLine(io.stdout, line),
       log: (line) => writeLine(io.stderr, line),
     });
