@@ -12,13 +12,13 @@ import { Metadata, MetadataKind, type Root, type TargetFile, type Targets } from
 import { Updater, type Fetcher } from 'tuf-js';
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
-import { bundleDocumentProblems, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
+import type { BundleDocument } from './bundle/envelope.js';
 import { AGENT_CAPABILITIES } from './engine/capabilities.js';
 import { bundleTargetPath, provenanceTargetPath, targetFilePath } from './bundle/layout.js';
 import { parseRoot } from './bundle/metadata.js';
 import { diagnoseMetadata } from './bundle/diagnose.js';
-import { subjectDigest, verifyEnvelope } from './bundle/provenance.js';
 import { refusal, type Refusal } from './refusals.js';
+import { checkVerifiedBundle } from './bundle/check-bundle.js';
 import { writeFileAtomic } from './activate.js';
 
 /** Bounds of one request: nothing an origin sends can make the agent wait or buffer more. */
@@ -294,33 +294,8 @@ function tufRefusal(error: unknown): Refusal {
 
 /** Checks a verified bundle's shape, group binding, capabilities and provenance (docs/bundle-format.md §6 step 6). */
 function checkPulled(group: string, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root, version: number): PulledBundle | Refusal {
-  const file = targetFilePath(info.path);
-  const custom = (info.custom as { vigil?: { group?: unknown } }).vigil;
-  if (custom?.group !== group) return refusal('VR1008', file, { expected: group, actual: String(custom?.group) });
-  let doc: unknown;
-  try {
-    doc = parseJsonBytes(bytes);
-  } catch {
-    return refusal('VR1016', file, { detail: 'it is not JSON' });
-  }
-  const problems = bundleDocumentProblems(doc);
-  if (problems.length > 0) return refusal('VR1016', file, { detail: problems.join('; ') });
-  const document = doc as BundleDocument;
-  if (document.group !== group) return refusal('VR1008', file, { expected: group, actual: document.group });
-  const why = unsupportedReason(document, AGENT_CAPABILITIES);
-  if (why) return refusal('VR1016', file, { detail: why });
-  const provFile = targetFilePath(provenanceTargetPath(group));
-  if (!provenance) return refusal('VR1017', provFile, { detail: 'no signed provenance for this bundle' });
-  const keys = (root.roles.targets?.keyIDs ?? []).flatMap((id) => {
-    const pub = root.keys[id]?.keyVal.public;
-    return pub ? [{ keyid: id, publicHex: pub }] : [];
-  });
-  const check = verifyEnvelope(provenance, keys);
-  if (!check.ok) return refusal('VR1017', provFile, { detail: check.reason });
-  const sha256 = sha256Hex(bytes);
-  const subject = subjectDigest(check.statement, info.path);
-  if (subject !== sha256) return refusal('VR1017', provFile, { detail: `its subject digest is ${subject ?? 'absent'}, the bundle's is ${sha256}` });
-  return { sha256, bytes, document, version };
+  const checked = checkVerifiedBundle(group, info, bytes, provenance, root, AGENT_CAPABILITIES);
+  return 'code' in checked ? checked : { sha256: checked.sha256, bytes, document: checked.document, version };
 }
 
 /** Reads a file, or undefined when it is absent or unreadable. */

@@ -12,13 +12,13 @@ import { Metadata, MetadataKind, type Root, type TargetFile, type Targets } from
 import { Updater } from 'tuf-js';
 import { canonicalJson, parseJsonBytes, sha256Hex } from './bundle/canonical.js';
 import { diagnoseMetadata, signatureRefusal } from './bundle/diagnose.js';
-import { bundleDocumentProblems, SUPPORTED_IR_VERSIONS, unsupportedReason, type BundleDocument, type Capabilities } from './bundle/envelope.js';
+import { SUPPORTED_IR_VERSIONS, type BundleDocument, type Capabilities } from './bundle/envelope.js';
 import { LocalFetcher, UnsafeNameError } from './bundle/local-fetcher.js';
 import { fileRole, groupOfTargetPath, isSafePath, isSafeSegment, provenanceTargetPath, TARGETS_DIR, targetFilePath } from './bundle/layout.js';
 import { parseRoot } from './bundle/metadata.js';
-import { subjectDigest, verifyEnvelope } from './bundle/provenance.js';
 import { listFiles } from './bundle/repo-files.js';
 import { refusal, type Refusal } from './refusals.js';
+import { checkVerifiedBundle } from './bundle/check-bundle.js';
 
 /** What to verify and against which trust. */
 export interface VerifyOptions {
@@ -112,35 +112,12 @@ function targetRefusal(fetcher: LocalFetcher, info: TargetFile, all: Record<stri
 
 /** Checks one verified bundle: shape, group binding, capabilities and provenance. */
 function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root): VerifiedBundle | Refusal {
-  const file = targetFilePath(info.path);
   const pathGroup = groupOfTargetPath(info.path) ?? '';
-  const custom = (info.custom as { vigil?: { group?: unknown } }).vigil;
-  if (custom?.group !== pathGroup) return refusal('VR1008', file, { expected: pathGroup, actual: String(custom?.group) });
-  let doc: unknown;
-  try {
-    doc = parseJsonBytes(bytes); // bytes already matched the signed length and sha256
-  } catch {
-    return refusal('VR1016', file, { detail: 'it is not JSON' });
-  }
-  const problems = bundleDocumentProblems(doc);
-  if (problems.length > 0) return refusal('VR1016', file, { detail: problems.join('; ') });
-  const document = doc as BundleDocument;
-  if (document.group !== pathGroup) return refusal('VR1008', file, { expected: pathGroup, actual: document.group });
-  if (opts.group !== undefined && document.group !== opts.group) return refusal('VR1008', file, { expected: opts.group, actual: document.group });
-  const why = unsupportedReason(document, opts.capabilities ?? { irVersions: SUPPORTED_IR_VERSIONS });
-  if (why) return refusal('VR1016', file, { detail: why });
-  const provFile = targetFilePath(provenanceTargetPath(pathGroup));
-  if (!provenance) return refusal('VR1017', provFile, { detail: 'no signed provenance for this bundle' });
-  const keys = (root.roles.targets?.keyIDs ?? []).flatMap((id) => {
-    const pub = root.keys[id]?.keyVal.public;
-    return pub ? [{ keyid: id, publicHex: pub }] : [];
-  });
-  const check = verifyEnvelope(provenance, keys);
-  if (!check.ok) return refusal('VR1017', provFile, { detail: check.reason });
-  const sha256 = sha256Hex(bytes);
-  const subject = subjectDigest(check.statement, info.path);
-  if (subject !== sha256) return refusal('VR1017', provFile, { detail: `its subject digest is ${subject ?? 'absent'}, the bundle's is ${sha256}` });
-  return { path: info.path, group: pathGroup, sha256, bytes, document };
+  // A bundle for another group than the one asked for is refused as such first (mix-and-match).
+  if (opts.group !== undefined && pathGroup !== opts.group) return refusal('VR1008', targetFilePath(info.path), { expected: opts.group, actual: pathGroup });
+  const checked = checkVerifiedBundle(pathGroup, info, bytes, provenance, root, opts.capabilities ?? { irVersions: SUPPORTED_IR_VERSIONS });
+  if ('code' in checked) return checked;
+  return { path: info.path, group: pathGroup, sha256: checked.sha256, bytes, document: checked.document };
 }
 
 /** Ticks off every file in OUT: each must be verified metadata, a signed target (checked above), or a root of the chain. */
