@@ -4,14 +4,26 @@ import type { Io } from './io.js';
 /** Exit codes shared by every command (the CLI contract). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** One `vigil` subcommand. */
-export interface Command {
+/** What the CLI knows of a command without loading it: kept in bin/commands/NAME-spec.ts. */
+export interface CommandSpec {
   readonly name: string;
   /** One line for `vigil --help`. */
   readonly summary: string;
   /** Full `vigil NAME --help` text: usage, options and at least one example. */
   readonly help: string;
+}
+
+/** One `vigil` subcommand: its spec and its implementation. */
+export interface Command extends CommandSpec {
   run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+/**
+ * A command as the registry lists it: the spec at hand, the implementation imported only when
+ * the command runs, so `vigil --help` and each command start without loading the others.
+ */
+export interface LazyCommand extends CommandSpec {
+  load(): Promise<Command>;
 }
 
 /** A mistake in how the command was called (exit 2), as opposed to bad input (exit 1). */

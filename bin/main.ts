@@ -1,5 +1,5 @@
-import { processIo, type Io } from './io.js';
-import { EXIT, UsageError, writeLine, type Command } from './command.js';
+import type { Io } from './io.js';
+import { EXIT, UsageError, writeLine, type LazyCommand } from './command.js';
 import { COMMANDS } from './registry.js';
 
 const VERSION = '0.1.0';
@@ -24,7 +24,7 @@ function topHelp(): string {
 }
 
 /** Finds a command by name, joining two-word commands such as `trust init` and `logs verify`. */
-function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
+function findCommand(argv: readonly string[]): { command: LazyCommand; rest: readonly string[] } | undefined {
   const two = argv.length > 1 ? `${argv[0]} ${argv[1]}` : '';
   const byTwo = COMMANDS.find((c) => c.name === two);
   if (byTwo) return { command: byTwo, rest: argv.slice(2) };
@@ -54,7 +54,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   try {
-    return await command.run(rest, io);
+    // Only now is the command's module imported: help and the other commands never load it.
+    const loaded = await command.load();
+    return await loaded.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       writeLine(io.stderr, `error: ${error.message}\n\nRun \`vigil ${command.name} --help\` for usage.`);

@@ -2,31 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, UsageError, parseCommandArgs, writeLine, type Command } from '../command.js';
 import type { Io } from '../io.js';
-
-const HELP = `Usage: vigil baseline export --state DIR [--relationship NAME]
-
-Prints the collector's global anomaly baseline (what \`GET /anomaly/baseline\` on \`vigil serve\`
-returns) as one JSON document: the parent/child, user/process, process/DLL and user/pipe
-relationships every host reported, with the hosts that saw each and when it was first seen,
-plus the tuples of first-seen anomalies. See docs/threat-scoring.md.
-
-Options:
-  --state DIR            the collector's state directory (holding state.db)
-  --relationship NAME    only one relationship: parent-child, user-process, process-dll, user-pipe
-
-Exit codes: 0 printed, 1 the state cannot be read, 2 usage error.
-
-Examples:
-  vigil baseline export --state /var/lib/vigil/collector
-  vigil baseline export --state ./state --relationship parent-child`;
+import { baselineSpec } from './baseline-spec.js';
 
 const RELATIONSHIPS = ['parent-child', 'user-process', 'process-dll', 'user-pipe'] as const;
 
 /** \`vigil baseline export\`: the collector's global anomaly baseline as JSON. */
 export const baselineCommand: Command = {
-  name: 'baseline',
-  summary: 'export the collector\'s anomaly baseline (parent/child, user/process, process/DLL, user/pipe) as JSON',
-  help: HELP,
+  ...baselineSpec,
   async run(argv: readonly string[], io: Io): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, { state: { type: 'string' }, relationship: { type: 'string' } });
     if (positionals[0] !== 'export' || positionals.length !== 1) throw new UsageError('expected `vigil baseline export --state DIR`');

@@ -22,18 +22,6 @@ import { GlobalBaseline } from '../../runtime/collector/baseline.js';
  * so anomalies suppressed on the collector behave as they would across a fleet.
  */
 
-export const EVAL_REPO_HELP = `Policy repositories:
-  When --rules names one directory holding a vigil/v1 Filter, ThreatScore, Chain, Anomaly or
-  Package, the whole repository is checked and runs: Sigma rules, Filters, ThreatScores, Chains
-  and Anomalies, on event time (see docs/threat-scoring.md). --pipeline and --time-field apply.
-  --group NAME           run only what host group NAME receives
-  --tolerance DURATION   how late (event time) an event may arrive and still count (default 60s)
-  --state DIR            keep scores, chains and baselines in DIR/state.db across runs
-  Extra output lines:
-  {"type":"threat-score","kind":"threat-score","rule":NAME,"key":{...},"score":N,"events":[N,...],...}
-  {"type":"chain","kind":"chain","rule":NAME,"key":{...},"events":[N,...],...}
-  {"type":"anomaly","kind":"anomaly","rule":NAME,"key":{...},"event":N,"events":[N],...}`;
-
 const VIGIL_DOC = /^apiVersion:\s*["']?vigil\/v1\b/m;
 /** The kinds that give `vigil eval` something to run beyond Sigma rules. */
 const EVAL_KIND = /^kind:\s*["']?(Filter|ThreatScore|Chain|Anomaly|Package)["']?\s*$/m;

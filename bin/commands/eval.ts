@@ -10,32 +10,8 @@ import { loadSigmaRules } from '../../compiler/sigma/load-rules.js';
 import { loadPipeline } from '../../compiler/sigma/pipelines.js';
 import { createEngine, type Alert } from '../../runtime/engine/engine.js';
 import type { Attribution } from '../../runtime/engine/ir.js';
-import { EVAL_REPO_HELP, runEvalRepository, wantsRepository } from './eval-repo.js';
-
-const HELP = `Usage: vigil eval --rules PATH... --events FILE|- [--pipeline NAME] [options]
-
-Evaluates Sigma rules (detection, correlation and filter rules) against events and prints one
-JSON object per line and per match on stdout.
-
-Options:
-  --rules PATH...        rule files or directories (searched for .yml/.yaml); repeatable
-  --events FILE|-        events as JSON Lines, a JSON array, or concatenated JSON objects; - reads stdin
-  --pipeline NAME        logsource pipeline (policies/pipelines/NAME.yml) or a pipeline file path
-  --time-field FIELD     field holding the event time for correlations (repeatable; default:
-                         @timestamp, timestamp, Event.System.TimeCreated.#attributes.SystemTime, ...)
-  --placeholder NAME=V   a value for |expand placeholder %NAME% (repeatable)
-  --map RULE=EVENT       read the rule field RULE from the event field EVENT (repeatable; on top of the pipeline)
-  --stats                print event, match and rules-tested-per-event counts on stderr
-
-Output lines:
-  {"type":"detection","rule":ID,"title":...,"level":...,"event":N,"attribution":{...}}
-  {"type":"correlation","rule":ID,"title":...,"correlation":TYPE,"group":{...},"events":[N,...],"value":X,...}
-\`event\` is the 0-based index of the event in the input. Exit 0 whether or not anything
-matched; 1 when a rule is invalid (diagnostics on stderr); 2 on a usage error.
-
-Examples:
-  vigil eval --rules rules/ --events events.jsonl --pipeline windows
-  cat events.json | vigil eval --rules proc_creation_win_whoami.yml --events -`;
+import { runEvalRepository, wantsRepository } from './eval-repo.js';
+import { evalSpec } from './eval-spec.js';
 
 /** Reads stdin to the end as text. */
 async function readStdin(): Promise<string> {
@@ -91,9 +67,7 @@ function fieldMap(values: readonly string[] | undefined): Record<string, string[
 
 /** `vigil eval`: Sigma rules against events, one JSON object per match. */
 export const evalCommand: Command = {
-  name: 'eval',
-  summary: 'evaluate Sigma rules against events (JSON Lines out)',
-  help: `${HELP}\n\n${EVAL_REPO_HELP}`,
+  ...evalSpec,
   async run(argv: readonly string[], io: Io): Promise<number> {
     // A policy repository (vigil/v1 documents) runs as a whole: filters, scores, chains, anomalies.
     if (wantsRepository(argv, io.cwd)) return runEvalRepository(argv, io);

@@ -3,21 +3,7 @@ import path from 'node:path';
 import { generateSigningKey } from '../../runtime/bundle/keys.js';
 import { generateAgentKey } from '../../runtime/bundle/seal.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
-
-const HELP = `Usage: vigil keygen --out PREFIX [--kind signing|agent] [--force]
-
-Writes PREFIX.key (private, mode 0600) and PREFIX.pub.
-  --kind signing  (default) an Ed25519 key for signing TUF metadata and provenance:
-                  PREFIX.key is PKCS#8 PEM, PREFIX.pub the TUF public key as JSON with its keyid
-  --kind agent    an age X25519 identity for opening sealed credentials:
-                  PREFIX.key is an age identity file, PREFIX.pub the recipient (age1...)
-  --force         overwrite existing files
-
-Private key material is never printed. On Windows the files are written without POSIX modes.
-
-Examples:
-  vigil keygen --out keys/ci
-  vigil keygen --out keys/agent-dc01 --kind agent`;
+import { keygenSpec } from './keygen-spec.js';
 
 /** Writes a file, failing if it exists unless forced; private files get mode 0600. */
 async function writeKeyFile(file: string, text: string, mode: number, force: boolean): Promise<void> {
@@ -27,9 +13,7 @@ async function writeKeyFile(file: string, text: string, mode: number, force: boo
 
 /** `vigil keygen`: a signing (Ed25519) or agent (age X25519) key pair. */
 export const keygenCommand: Command = {
-  name: 'keygen',
-  summary: 'generate a signing or agent key pair',
-  help: HELP,
+  ...keygenSpec,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       out: { type: 'string' },

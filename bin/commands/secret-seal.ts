@@ -3,6 +3,7 @@ import path from 'node:path';
 import { listOption } from '../../runtime/bundle/key-files.js';
 import { isRecipient, openSecret, parseIdentity, parseRecipient, SealError, sealSecret } from '../../runtime/bundle/seal.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import { secretSealSpec, secretOpenSpec } from './secret-seal-spec.js';
 
 /** Reads all of stdin (the default place secrets come from, so they never appear in argv). */
 async function readStdin(): Promise<Buffer> {
@@ -31,17 +32,7 @@ async function recipients(values: readonly string[], cwd: string): Promise<strin
 
 /** `vigil secret seal`: encrypts a secret to agent or group keys in the age format. */
 export const secretSealCommand: Command = {
-  name: 'secret seal',
-  summary: 'seal a credential secret to agent keys (age format)',
-  help: `Usage: vigil secret seal --to RECIPIENT... [--in FILE] [--out FILE]
-
-Reads the secret from stdin (or --in FILE), encrypts it to every recipient with age (X25519) and
-writes the ASCII-armored result to stdout (or --out FILE), ready for a Credential's sealed value.
-The secret is never printed, logged or echoed in errors. Open or rotate it with \`age\` or SOPS too.
-  --to RECIPIENT   an age recipient (age1...) or a PREFIX.pub file from \`vigil keygen --kind agent\`
-
-Example:
-  printf %s "$AZURE_SECRET" | vigil secret seal --to keys/agent-dc01.pub --to keys/agent-dc02.pub --out sealed.age`,
+  ...secretSealSpec,
   async run(argv, io) {
     let parsed;
     try {
@@ -69,15 +60,7 @@ Example:
 
 /** `vigil secret open`: decrypts a sealed secret with an agent identity (for agents and tests). */
 export const secretOpenCommand: Command = {
-  name: 'secret open',
-  summary: 'open a sealed secret with an agent key',
-  help: `Usage: vigil secret open --key AGENT.key [--in FILE]
-
-Decrypts an age-sealed secret (stdin or --in FILE) with an agent identity and writes the plaintext
-to stdout.
-
-Example:
-  vigil secret open --key keys/agent-dc01.key --in sealed.age`,
+  ...secretOpenSpec,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { key: { type: 'string' }, in: { type: 'string' } }, false);
     if (positionals.length > 0) throw new UsageError('unexpected arguments');

@@ -3,21 +3,11 @@ import { KeyFileError, listOption, readSigningKeys } from '../../runtime/bundle/
 import { readRepositoryState, writeArtifacts } from '../../runtime/bundle/repo-files.js';
 import { signRepository } from '../../runtime/bundle/tuf-repo.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import { signSpec } from './sign-spec.js';
 
 /** `vigil sign`: adds signatures to the roles each key holds; optionally refreshes the timestamp. */
 export const signCommand: Command = {
-  name: 'sign',
-  summary: 'add signatures to a repository (co-signing) or refresh its timestamp',
-  help: `Usage: vigil sign OUT --key KEY [--key KEY...] [--refresh-timestamp]
-
-Adds each key's signature to every role the root gives it (root, targets, snapshot, timestamp).
-A release approver holding a targets key brings targets.json up to its threshold this way.
-  --refresh-timestamp  re-issue timestamp.json expiring the timestamp lifetime (7 days) from now;
-                       this is the one place the wall clock enters a repository (needs a timestamp key)
-
-Examples:
-  vigil sign out --key keys/approver.key
-  vigil sign out --key keys/ci.key --refresh-timestamp`,
+  ...signSpec,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { key: { type: 'string', multiple: true }, 'refresh-timestamp': { type: 'boolean', default: false } });
     if (positionals.length !== 1) throw new UsageError('give exactly one OUT directory');

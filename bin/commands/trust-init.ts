@@ -5,6 +5,7 @@ import type { PublicKey } from '../../runtime/bundle/keys.js';
 import { DEFAULT_LIFETIMES, expiresAfter } from '../../runtime/bundle/metadata.js';
 import { createRoot, rotateRoot, TOP_LEVEL_ROLES, TrustSpecError, type RootSpec } from '../../runtime/bundle/trust.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import { trustInitSpec, trustRotateSpec } from './trust-init-spec.js';
 
 const ROLE_OPTIONS = {
   keys: { type: 'string', multiple: true },
@@ -18,15 +19,6 @@ const ROLE_OPTIONS = {
   'timestamp-keys': { type: 'string', multiple: true },
   'timestamp-threshold': { type: 'string' },
 } as const;
-
-const ROLE_HELP = `  --keys KEY...            private keys (PREFIX.key) that hold the root role and sign this root;
-                           they also hold every other role unless --<role>-keys is given
-  --threshold N            signatures required for the root role (default 1)
-  --targets-keys KEY...    keys (PREFIX.pub or .key) of the targets role, e.g. CI and a release approver
-  --targets-threshold N    e.g. 2: CI signs at compile, the approver adds a signature with \`vigil sign\`
-  --snapshot-keys, --snapshot-threshold, --timestamp-keys, --timestamp-threshold   likewise
-  --expires DATE           root expiry (ISO 8601; default one year from now)
-  --out TRUST              where to write the signed root metadata`;
 
 /** Parses a threshold option. */
 function threshold(value: string | undefined, name: string): number {
@@ -66,15 +58,7 @@ async function writeRoot(io: Parameters<Command['run']>[1], out: string, make: (
 
 /** `vigil trust init`: writes the first root metadata, which agents pin. */
 export const trustInitCommand: Command = {
-  name: 'trust init',
-  summary: 'write the first signed TUF root that agents pin',
-  help: `Usage: vigil trust init --keys KEY... [--threshold N] --out TRUST [options]
-
-${ROLE_HELP}
-
-Examples:
-  vigil trust init --keys keys/root.key --out trust/root.json
-  vigil trust init --keys keys/root.key --targets-keys keys/ci.pub,keys/approver.pub --targets-threshold 2 --snapshot-keys keys/ci.pub --timestamp-keys keys/ci.pub --out trust/root.json`,
+  ...trustInitSpec,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, ROLE_OPTIONS);
     // `--keys a.key b.key` leaves b.key as a positional; trust init takes no other positional.
@@ -93,19 +77,7 @@ Examples:
 
 /** `vigil trust rotate`: writes root N+1, signed by the old root keys and the new ones (a chained root). */
 export const trustRotateCommand: Command = {
-  name: 'trust rotate',
-  summary: 'write the next root version (key rotation), chained to the current one',
-  help: `Usage: vigil trust rotate --trust TRUST --keys KEY... --sign-with OLDKEY... [--threshold N] --out NEWTRUST [options]
-
-  --trust TRUST            the current root metadata
-  --sign-with OLDKEY...    private keys of the current root role (its threshold must be met)
-${ROLE_HELP}
-
-Copy the new root into OUT as N.root.json (\`vigil compile\` does this) so agents pinned to an
-older root follow the chain; keys that the new root drops never count again.
-
-Example:
-  vigil trust rotate --trust trust/root.json --keys keys/root2.key --sign-with keys/root.key --out trust/root.json`,
+  ...trustRotateSpec,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { ...ROLE_OPTIONS, trust: { type: 'string' }, 'sign-with': { type: 'string', multiple: true } });
     const keyFiles = [...listOption(values.keys), ...positionals];

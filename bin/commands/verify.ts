@@ -4,6 +4,7 @@ import { fileRole } from '../../runtime/bundle/layout.js';
 import { formatRefusal, refusal } from '../../runtime/refusals.js';
 import { verifyRepository, type VerifyResult } from '../../runtime/verify.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import { verifySpec } from './verify-spec.js';
 
 /** Finds the OUT directory above a bundle file: the nearest ancestor holding timestamp.json. */
 async function repositoryOf(file: string): Promise<string | undefined> {
@@ -32,21 +33,7 @@ function report(result: VerifyResult, format: string, io: Parameters<Command['ru
 
 /** `vigil verify`: everything an agent checks, plus every file in OUT. */
 export const verifyCommand: Command = {
-  name: 'verify',
-  summary: 'verify a signed repository or one bundle against a pinned trust root',
-  help: `Usage: vigil verify OUT|BUNDLE --trust TRUST [--group G] [--state DIR] [--format text|json]
-
-Runs the TUF client workflow (tuf-js) over OUT, checks every target's length and sha256 before
-parsing it, each bundle's group, IR version and provenance, and that every file in OUT is covered
-by a signature. Exit 0 when valid, 1 when refused (each reason has a VR1xxx code).
-  --trust TRUST   the pinned root metadata (from \`vigil trust init\`)
-  --group G       refuse any bundle not meant for host group G
-  --state DIR     trusted-metadata cache, as an agent keeps it: enables rollback protection
-  --format        text (default) or json (one refusal per line)
-
-Examples:
-  vigil verify out --trust trust/root.json
-  vigil verify out/targets/groups/dc/bundle.json --trust trust/root.json --group dc`,
+  ...verifySpec,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { trust: { type: 'string' }, group: { type: 'string' }, state: { type: 'string' }, format: { type: 'string', default: 'text' } });
     if (positionals.length !== 1) throw new UsageError('give exactly one OUT directory or BUNDLE file');
