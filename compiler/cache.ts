@@ -6,28 +6,33 @@
  * documents the compiled IR as canonical JSON. An unchanged file then skips YAML parsing, schema
  * validation and Sigma compilation; cross-file stages (resolve, checks, lower) always run.
  *
- * An entry is found by a key over everything its content depends on: the file's path and
- * SHA-256, a fingerprint of the compiler itself (its version, dependency versions, the Node
- * version and the bytes of its own code and schemas, so any change to Vigil invalidates every entry) and the Sigma
- * settings (the pipeline's content, placeholders, field map). Entries are written atomically
- * (temp file + rename) and never changed, so concurrent builds can share a cache. Anything
- * unreadable is a miss: the cache can make a build faster, never different or failing.
+ * Entries live in one pack file per input directory (working tree or git), read in one go:
+ * thousands of small files cost more to open than to parse. A file's entry is used when its
+ * path and SHA-256 match, and the pack as a whole is keyed by a fingerprint of the compiler
+ * itself (its version, dependency versions, the Node version and the bytes of its own code and
+ * schemas, so any change to Vigil invalidates every entry) and the Sigma settings (the
+ * pipeline's content, placeholders, field map). A pack is replaced atomically (temp file +
+ * rename) when a build changed it, so concurrent builds can share a cache (the last one wins).
+ * Anything unreadable is a miss: the cache can make a build faster, never different or failing.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalJson, freezeJsonCanonical } from '../runtime/bundle/canonical.js';
+import { canonicalJson, freezeJsonCanonical, freezeJsonCanonicalLazy } from '../runtime/bundle/canonical.js';
+import { knownRuleFeatures, ruleFeatures } from './lower/features-used.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
 import { loadPipeline } from './sigma/pipelines.js';
 import type { Source } from './source.js';
 import type { DocKind } from './stages/classify.js';
 
-/** Entry format version; bump when the layout of an entry changes. */
-const FORMAT = 1;
+/** Pack format version; bump when the layout of a pack changes. */
+const FORMAT = 2;
 /** Compiler fingerprints kept side by side (older ones are removed when a new one starts). */
 const KEEP_FINGERPRINTS = 3;
+/** Packs kept per fingerprint (one per input directory and settings), newest first. */
+const KEEP_PACKS = 32;
 
 /** One document of a cached file. */
 export interface CachedDoc {
@@ -112,11 +117,39 @@ export function settingsDigest(sigma: SigmaOptions): string | undefined {
   }
 }
 
+/** One file's entry as the pack holds it: documents as plain JSON, each Sigma IR as its canonical text. */
+interface StoredFile {
+  readonly digest: string;
+  readonly docs: readonly StoredDoc[];
+  /** Canonical IR text of each Sigma document, in document order. */
+  readonly irs: readonly string[];
+}
+
+/** A document in the pack header: `[index, kind, name, nameStart, nameEnd, data, sigma]`. */
+type StoredDoc = [number, DocKind, string | null, number, number, Record<string, unknown>, StoredSigma | null];
+/** A Sigma result without its IR: `[type, id, title, lazy variants length or -1, features]`. */
+type StoredSigma = [SigmaCompiled['type'], string, string, number, string[]];
+
+/** The first line of a pack after its digest: what it was built for, and its files. */
+interface PackHeader {
+  readonly format: number;
+  readonly fingerprint: string;
+  readonly settings: string;
+  readonly origin: string;
+  /** `[path, digest, docs, first IR line]` per file; IR lines follow the header in file order. */
+  readonly files: [string, string, StoredDoc[], number][];
+}
+
 /** A cache directory opened for one compilation. */
 export class FileCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, reparsed: 0 };
   private readonly folder: string;
-  private prepared = false;
+  /** The pack of this input as read (undefined until the first lookup, null when absent or damaged). */
+  private pack: Map<string, StoredFile> | null | undefined;
+  private origin = '';
+  /** Entries the next pack keeps: every hit and every file stored by this compilation. */
+  private readonly next = new Map<string, StoredFile>();
+  private added = 0;
 
   private constructor(private readonly root: string, private readonly fingerprint: string, private readonly settings: string) {
     this.folder = path.join(root, fingerprint.slice(0, 16));
@@ -134,108 +167,179 @@ export class FileCache {
     }
   }
 
-  /** The key of a file: its path and bytes, the compiler and the settings. */
-  private keyOf(source: Source): string {
-    return createHash('sha256').update(`${this.fingerprint}\0${this.settings}\0${source.path}\0${source.digest}`).digest('hex');
+  /** The pack file of an input: one per compiler, Sigma settings and input directory (working tree or git). */
+  private packFile(): string {
+    const name = createHash('sha256').update(`${this.fingerprint}\0${this.settings}\0${this.origin}`).digest('hex').slice(0, 32);
+    return path.join(this.folder, `${name}.pack`);
   }
 
-  private fileOf(key: string): string {
-    return path.join(this.folder, key.slice(0, 2), key);
-  }
-
-  /** The cached documents of a file, or undefined on a miss (absent, unreadable or corrupt entry). */
-  get(source: Source): CachedDoc[] | undefined {
-    const key = this.keyOf(source);
-    let text: string;
+  /** Reads the pack of the sources' input once; a missing, unreadable or damaged pack is empty. */
+  private load(source: Source): Map<string, StoredFile> | null {
+    if (this.pack !== undefined) return this.pack;
+    this.origin = `${source.origin.kind}\0${path.resolve(source.origin.root)}`;
+    this.pack = null;
+    let bytes: Buffer;
     try {
-      text = readFileSync(this.fileOf(key), 'utf8');
+      bytes = readFileSync(this.packFile());
     } catch {
+      return null;
+    }
+    this.pack = decodePack(bytes, this.fingerprint, this.settings, this.origin) ?? null;
+    return this.pack;
+  }
+
+  /** The cached documents of a file, or undefined on a miss (absent, changed or unreadable entry). */
+  get(source: Source): CachedDoc[] | undefined {
+    const stored = this.load(source)?.get(source.path);
+    const docs = stored !== undefined && stored.digest === source.digest ? decodeDocs(stored) : undefined;
+    if (docs === undefined || stored === undefined) {
       this.stats.misses++;
       return undefined;
     }
-    const docs = decodeEntry(text, key, source.path);
-    if (docs === undefined) this.stats.misses++;
-    else this.stats.hits++;
+    this.stats.hits++;
+    this.next.set(source.path, stored);
     return docs;
   }
 
-  /** Stores the documents of a file that compiled without any diagnostic; failures are ignored. */
+  /** Keeps the documents of a file that compiled without any diagnostic, for `save`. */
   put(source: Source, docs: readonly CachedDoc[]): void {
-    const key = this.keyOf(source);
-    const body = encodeEntry(docs, key, source.path);
-    if (body === undefined) return;
+    this.load(source);
+    const stored = encodeFile(source.digest, docs);
+    if (stored === undefined) return;
+    this.next.set(source.path, stored);
+    this.added++;
+  }
+
+  /**
+   * Writes the input's pack when it changed: the entries this compilation used or stored, so
+   * entries of deleted or changed files go away. Atomic (temp file + rename); failures are ignored.
+   */
+  save(): void {
+    if (this.pack === undefined) return;
+    if (this.added === 0 && this.pack !== null && this.next.size === this.pack.size) return;
     try {
       this.prepare();
-      const file = this.fileOf(key);
-      mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, body);
-      renameSync(tmp, file);
-      this.stats.stored++;
+      const file = this.packFile();
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        writeFileSync(tmp, encodePack(this.next, { format: FORMAT, fingerprint: this.fingerprint, settings: this.settings, origin: this.origin }));
+        renameSync(tmp, file);
+      } catch (error) {
+        rmSync(tmp, { force: true });
+        throw error;
+      }
+      this.stats.stored += this.added;
     } catch {
       // A cache that cannot be written only makes the next build slower.
     }
   }
 
-  /** On the first write under a new fingerprint, removes the folders of all but the newest older ones. */
+  /** Creates the folder; on the first write under a new fingerprint, removes all but the newest older ones; keeps the newest packs. */
   private prepare(): void {
-    if (this.prepared) return;
-    this.prepared = true;
-    if (existsSync(this.folder)) return;
+    const fresh = !existsSync(this.folder);
     mkdirSync(this.folder, { recursive: true });
     try {
-      const others = readdirSync(this.root, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && /^[0-9a-f]{16}$/.test(e.name) && path.join(this.root, e.name) !== this.folder)
-        .map((e) => ({ dir: path.join(this.root, e.name), time: statSync(path.join(this.root, e.name)).mtimeMs }))
-        .sort((a, b) => b.time - a.time);
-      for (const old of others.slice(KEEP_FINGERPRINTS - 1)) rmSync(old.dir, { recursive: true, force: true });
+      if (fresh) {
+        const others = readdirSync(this.root, { withFileTypes: true })
+          .filter((e) => e.isDirectory() && /^[0-9a-f]{16}$/.test(e.name) && path.join(this.root, e.name) !== this.folder)
+          .map((e) => ({ file: path.join(this.root, e.name), time: statSync(path.join(this.root, e.name)).mtimeMs }));
+        for (const old of newestFirst(others).slice(KEEP_FINGERPRINTS - 1)) rmSync(old.file, { recursive: true, force: true });
+      }
+      const packs = readdirSync(this.folder)
+        .filter((n) => n.endsWith('.pack'))
+        .map((n) => ({ file: path.join(this.folder, n), time: statSync(path.join(this.folder, n)).mtimeMs }));
+      for (const old of newestFirst(packs).slice(KEEP_PACKS)) rmSync(old.file, { force: true });
     } catch {
       // Pruning is housekeeping only.
     }
   }
 }
 
-/**
- * An entry is `<sha256 of the rest>\n<header JSON>\n<canonical IR>\n...`: the header holds the
- * documents, and each Sigma document's IR follows on its own line as canonical JSON (which has
- * no raw newline), so it is parsed once and its canonical text is reused for the bundles.
- */
-function encodeEntry(docs: readonly CachedDoc[], key: string, file: string): string | undefined {
-  // A value JSON cannot carry exactly (`.inf`, -0) would come back different: such files are not cached.
+function newestFirst<T extends { time: number }>(list: T[]): T[] {
+  return list.sort((a, b) => b.time - a.time);
+}
+
+/** `,"variants":`, the member a cached rule parses lazily. */
+const LAZY_MEMBER = ',"variants":';
+
+/** A file's documents as stored, or undefined when a value JSON cannot carry exactly (`.inf`, -0) makes it uncacheable. */
+function encodeFile(digest: string, docs: readonly CachedDoc[]): StoredFile | undefined {
   if (!docs.every((d) => isJsonExact(d.data))) return undefined;
   const irs: string[] = [];
-  const header = docs.map((d) => {
-    const sigma = d.sigma === undefined ? undefined : { type: d.sigma.type, id: d.sigma.id, title: d.sigma.title };
-    if (d.sigma !== undefined) irs.push(canonicalJson(d.sigma.ir));
-    return { index: d.index, kind: d.kind, name: d.name ?? null, nameSpan: [d.nameSpan.start, d.nameSpan.end], data: d.data, sigma: sigma ?? null };
+  const stored = docs.map((d): StoredDoc => {
+    let sigma: StoredSigma | null = null;
+    if (d.sigma !== undefined) {
+      const text = canonicalJson(d.sigma.ir);
+      irs.push(text);
+      sigma = [d.sigma.type, d.sigma.id, d.sigma.title, lazyLength(d.sigma.ir, text), [...ruleFeatures(d.sigma.ir)]];
+    }
+    return [d.index, d.kind, d.name ?? null, d.nameSpan.start, d.nameSpan.end, d.data as Record<string, unknown>, sigma];
   });
-  const rest = [JSON.stringify({ format: FORMAT, key, file, docs: header }), ...irs].join('\n');
-  return `${createHash('sha256').update(rest).digest('hex')}\n${rest}`;
+  return { digest, docs: stored, irs };
 }
 
-interface HeaderDoc {
-  index: number;
-  kind: DocKind;
-  name: string | null;
-  nameSpan: [number, number];
-  data: Record<string, unknown>;
-  sigma: { type: SigmaCompiled['type']; id: string; title: string } | null;
+/**
+ * The length of the `variants` value text when it is the last member of the rule's canonical
+ * text (so it can be parsed lazily), else -1.
+ */
+function lazyLength(ir: SigmaCompiled['ir'], text: string): number {
+  const { variants, ...rest } = ir as { variants?: unknown };
+  if (variants === undefined || Object.keys(rest).length === 0) return -1;
+  const head = canonicalJson(rest).slice(0, -1) + LAZY_MEMBER;
+  return text.startsWith(head) ? text.length - head.length - 1 : -1;
 }
 
-function decodeEntry(text: string, key: string, file: string): CachedDoc[] | undefined {
+/** The documents of a stored file, with frozen IR whose canonical text is known; undefined if damaged. */
+function decodeDocs(stored: StoredFile): CachedDoc[] | undefined {
   try {
-    const nl = text.indexOf('\n');
-    const rest = text.slice(nl + 1);
-    if (nl !== 64 || createHash('sha256').update(rest).digest('hex') !== text.slice(0, 64)) return undefined;
-    const lines = rest.split('\n');
-    const header = JSON.parse(lines[0] ?? '') as { format?: unknown; key?: unknown; file?: unknown; docs?: HeaderDoc[] };
-    if (header.format !== FORMAT || header.key !== key || header.file !== file || !Array.isArray(header.docs)) return undefined;
-    let next = 1;
-    return header.docs.map((d) => {
-      const ir = d.sigma === null ? undefined : lines[next++];
-      const sigma = d.sigma === null || ir === undefined ? undefined : { ...d.sigma, ir: freezeJsonCanonical(ir) as SigmaCompiled['ir'] };
-      return { index: d.index, kind: d.kind, name: d.name ?? undefined, nameSpan: { start: d.nameSpan[0], end: d.nameSpan[1] }, data: d.data, ...(sigma ? { sigma } : {}) };
+    let next = 0;
+    return stored.docs.map(([index, kind, name, start, end, data, s]) => {
+      let sigma: SigmaCompiled | undefined;
+      if (s !== null) {
+        const text = stored.irs[next++];
+        if (text === undefined) throw new Error('missing IR');
+        const ir = (s[3] >= 0 ? freezeJsonCanonicalLazy(text, 'variants', s[3]) : freezeJsonCanonical(text)) as SigmaCompiled['ir'];
+        knownRuleFeatures(ir, s[4]);
+        sigma = { type: s[0], id: s[1], title: s[2], ir };
+      }
+      return { index, kind, name: name ?? undefined, nameSpan: { start, end }, data, ...(sigma ? { sigma } : {}) };
     });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A pack is `<sha256 of the rest>\n<header JSON>\n<IR line>\n...`: the header holds every file's
+ * documents, and each Sigma document's IR follows on its own line as canonical JSON (which has no
+ * raw newline), so a hit costs no serialization and its text is reused for the bundles.
+ */
+function encodePack(files: ReadonlyMap<string, StoredFile>, head: Omit<PackHeader, 'files'>): Buffer {
+  const list: PackHeader['files'] = [];
+  const lines: string[] = [];
+  for (const [file, stored] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    list.push([file, stored.digest, stored.docs as StoredDoc[], lines.length]);
+    lines.push(...stored.irs);
+  }
+  const rest = Buffer.from([JSON.stringify({ ...head, files: list }), ...lines].join('\n'), 'utf8');
+  return Buffer.concat([Buffer.from(`${createHash('sha256').update(rest).digest('hex')}\n`), rest]);
+}
+
+/** The files of a pack, or undefined when it is damaged or was built for something else. */
+function decodePack(bytes: Buffer, fingerprint: string, settings: string, origin: string): Map<string, StoredFile> | undefined {
+  try {
+    if (bytes.length < 65 || bytes[64] !== 0x0a) return undefined;
+    const rest = bytes.subarray(65);
+    if (createHash('sha256').update(rest).digest('hex') !== bytes.toString('latin1', 0, 64)) return undefined;
+    const lines = rest.toString('utf8').split('\n');
+    const header = JSON.parse(lines[0] ?? '') as PackHeader;
+    if (header.format !== FORMAT || header.fingerprint !== fingerprint || header.settings !== settings || header.origin !== origin || !Array.isArray(header.files)) return undefined;
+    const out = new Map<string, StoredFile>();
+    for (const [file, digest, docs, first] of header.files) {
+      const count = docs.filter((d) => d[6] !== null).length;
+      out.set(file, { digest, docs, irs: lines.slice(1 + first, 1 + first + count) });
+    }
+    return out;
   } catch {
     return undefined;
   }

@@ -50,8 +50,16 @@ function typed(prefix: string, specs: readonly NamedSpec[], out: Set<string>): v
 /** Features of frozen rules, by identity: a rule shared by many groups is walked once. */
 const ruleFeatureMemo = new WeakMap<Rule, readonly string[]>();
 
+/**
+ * Records the features of a frozen rule computed earlier from the same IR (the compile cache
+ * stores them, so a cached rule's variants need not be parsed only to find its features).
+ */
+export function knownRuleFeatures(r: Rule, features: readonly string[]): void {
+  if (isFrozenJson(r)) ruleFeatureMemo.set(r, features);
+}
+
 /** The features one Sigma rule uses. */
-function ruleFeatures(r: Rule): readonly string[] {
+export function ruleFeatures(r: Rule): readonly string[] {
   const known = ruleFeatureMemo.get(r);
   if (known) return known;
   const out = new Set<string>();

@@ -78,8 +78,8 @@ export function withReused(fresh: readonly Doc[], reused: Reused): Doc[] {
 
 /**
  * Stores every fresh file that went through the stages without a single diagnostic (so all its
- * documents were valid, and every Sigma document compiled). Files with any diagnostic are never
- * cached: they are read again next time and report again.
+ * documents were valid, and every Sigma document compiled), then saves the cache. Files with any
+ * diagnostic are never cached: they are read again next time and report again.
  */
 export function remember(cache: FileCache | undefined, fresh: readonly Source[], classified: readonly Doc[], valid: readonly Doc[], sigma: ReadonlyMap<Doc, SigmaCompiled>, ctx: CompileContext): void {
   if (!cache) return;
@@ -99,4 +99,5 @@ export function remember(cache: FileCache | undefined, fresh: readonly Source[],
       return { index: d.index, kind: d.kind, name: d.name, nameSpan: { start: d.nameSpan.start, end: d.nameSpan.end }, data: d.data, ...(compiled ? { sigma: compiled } : {}) };
     }));
   }
+  cache.save();
 }

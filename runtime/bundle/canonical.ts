@@ -63,6 +63,38 @@ export function freezeJsonCanonical(text: string): unknown {
   return value;
 }
 
+/**
+ * Like `freezeJsonCanonical` for an object whose last member in canonical order is `key` with a
+ * value of `length` characters: only the rest is parsed now, and that member is parsed (and
+ * frozen) on first access. A cached Sigma rule's `variants` are most of its text, yet a warm
+ * build only serializes the rule (from the memoised text) and reads its id, type and names.
+ * The caller vouches that `text` is canonical; a text that does not end in that member throws.
+ */
+export function freezeJsonCanonicalLazy(text: string, key: string, length: number): object {
+  const end = text.length - 1;
+  const start = end - length;
+  const member = `,${JSON.stringify(key)}:`;
+  if (length <= 0 || text.charCodeAt(end) !== 0x7d || text.slice(start - member.length, start) !== member) throw new Error(`canonical text does not end with member \`${key}\``);
+  const shell = JSON.parse(`${text.slice(0, start - member.length)}}`) as unknown;
+  if (shell === null || typeof shell !== 'object' || Array.isArray(shell) || Object.hasOwn(shell, key)) throw new Error('canonical text is not an object');
+  for (const k in shell) freezeMember((shell as Record<string, unknown>)[k]);
+  let value: unknown;
+  let parsed = false;
+  const get = (): unknown => {
+    if (!parsed) {
+      value = freezeJson(JSON.parse(text.slice(start, end)) as unknown);
+      parsed = true;
+    }
+    return value;
+  };
+  // Defined last, so member order is still the text's (canonical) order.
+  Object.defineProperty(shell, key, { enumerable: true, configurable: false, get });
+  Object.freeze(shell);
+  frozenRoots.add(shell);
+  memo.set(shell, text);
+  return shell;
+}
+
 /** Whether a value was given to `freezeJson` (so its canonical text is memoised); primitives count as frozen. */
 export function isFrozenJson(value: unknown): boolean {
   return value === null || typeof value !== 'object' || frozenRoots.has(value);

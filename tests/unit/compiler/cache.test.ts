@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,8 +123,9 @@ describe('compile cache', () => {
     // The cold build starts a new OUT (versions 1) while the rebuild continues one: compare the targets.
     const targets = (m: Map<string, string>) => new Map([...m].filter(([f]) => f.startsWith('targets/')));
     expect(targets(incremental)).toEqual(targets(await snapshot(coldOut)));
-    const bundle = readFileSync(path.join(out, 'targets/groups/alpha/bundle.json'), 'utf8');
-    expect(bundle).toContain('"level":"critical"');
+    // The changed rule reached the published targets (in the bundle or a rule pack it names).
+    const texts = [...targets(incremental).values()].map((b64) => Buffer.from(b64, 'base64').toString('utf8'));
+    expect(texts.some((t) => t.includes('"level":"critical"'))).toBe(true);
   });
 
   it('never caches a file with a diagnostic, and reports the same diagnostics warm as cold', async () => {
@@ -156,17 +158,58 @@ describe('compile cache', () => {
     expect(warm.stdout).toBe(none.stdout);
   });
 
-  it('treats a damaged entry as a miss', async () => {
+  it('treats a damaged, truncated or foreign pack as a miss, never a failure', async () => {
     const repo = path.join(tmp, 'damaged');
     writeRepo(repo, FILES);
     const cacheDir = path.join(tmp, 'c-damaged');
     const none = await build(repo, path.join(tmp, 'damaged-none'), '--no-cache');
     await build(repo, path.join(tmp, 'damaged-cold'), '--cache', cacheDir);
     const entries = listEntries(cacheDir);
-    expect(entries.length).toBe(Object.keys(FILES).length);
-    writeFileSync(entries[0]!, readFileSync(entries[0]!, 'utf8').replace('"', "'"));
-    writeFileSync(entries[1]!, 'garbage');
-    expect(await build(repo, path.join(tmp, 'damaged-warm'), '--cache', cacheDir)).toEqual(none);
+    // One pack holds every file of the input.
+    expect(entries.length).toBe(1);
+    const pack = entries[0]!;
+    const good = readFileSync(pack);
+    const stats = async () => (await compile({ dir: repo }, { sigma: { pipeline: 'windows' }, cacheDir })).cache!;
+    expect(await stats()).toMatchObject({ hits: Object.keys(FILES).length, misses: 0 });
+    const text = good.toString('utf8');
+    const flipped = text.slice(0, text.length - 40) + (text[text.length - 40] === 'a' ? 'b' : 'a') + text.slice(text.length - 39);
+    const damages: [string, Buffer | string][] = [
+      ['one changed byte', flipped],
+      ['truncated', good.subarray(0, good.length >> 1)],
+      ['garbage', 'garbage'],
+      ['empty', ''],
+      ['a pack of another input', resealed(text.replace(/"origin":"[^"]*"/, '"origin":"worktree\\u0000/elsewhere"'))],
+    ];
+    for (const [what, bytes] of damages) {
+      writeFileSync(pack, bytes);
+      expect(await stats(), what).toMatchObject({ hits: 0, misses: Object.keys(FILES).length });
+      writeFileSync(pack, bytes);
+      expect(await build(repo, path.join(tmp, 'damaged-warm'), '--cache', cacheDir), what).toEqual(none);
+    }
+    // A miss rewrites the pack, so the next build hits again.
+    expect(await stats()).toMatchObject({ hits: Object.keys(FILES).length, misses: 0 });
+  });
+
+  it('keeps one pack per input, and a changed file misses alone', async () => {
+    const cacheDir = path.join(tmp, 'c-packs');
+    const one = path.join(tmp, 'packs-one');
+    const two = path.join(tmp, 'packs-two');
+    writeRepo(one, FILES);
+    writeRepo(two, FILES);
+    const stats = async (dir: string) => (await compile({ dir }, { sigma: { pipeline: 'windows' }, cacheDir })).cache!;
+    const n = Object.keys(FILES).length;
+    expect(await stats(one)).toMatchObject({ hits: 0, misses: n, stored: n });
+    expect(await stats(two)).toMatchObject({ hits: 0, misses: n, stored: n });
+    expect(listEntries(cacheDir).length).toBe(2);
+    writeFileSync(path.join(one, 'rules/r2.yml'), rule(ids[2]!, 'Rule 2', '\\tool2.exe', 'high'));
+    expect(await stats(one)).toMatchObject({ hits: n - 1, misses: 1, stored: 1 });
+    expect(await stats(one)).toMatchObject({ hits: n, misses: 0, stored: 0 });
+    // The other input's pack was left alone; a deleted file leaves the pack at the next build.
+    expect(await stats(two)).toMatchObject({ hits: n, misses: 0, stored: 0 });
+    rmSync(path.join(two, 'rules/r5.yml'));
+    expect(await stats(two)).toMatchObject({ hits: n - 1, misses: 0 });
+    const pack = listEntries(cacheDir).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes('packs-two'))!;
+    expect(pack).not.toContain('rules/r5.yml');
   });
 
   it('refuses a cache directory inside OUT, and --cache with --no-cache', async () => {
@@ -184,6 +227,12 @@ describe('isJsonExact', () => {
     expect(isJsonExact(JSON.parse('{"__proto__": 1}'))).toBe(false);
   });
 });
+
+/** A pack text with its leading SHA-256 recomputed (a well-formed pack with other contents). */
+function resealed(text: string): string {
+  const rest = text.slice(text.indexOf('\n') + 1);
+  return `${createHash('sha256').update(rest).digest('hex')}\n${rest}`;
+}
 
 function listEntries(dir: string): string[] {
   const out: string[] = [];
