@@ -7,14 +7,11 @@ import { attachmentDigests } from '../../compiler/lower/attachments.js';
 import { compilerVersion, sourceFacts, type SourceFacts } from '../../compiler/lower/source-facts.js';
 import { cacheDirFor } from '../../compiler/cache.js';
 import { fileStart } from '../../compiler/span.js';
-import { KeyFileError, listOption, readSigningKeys } from '../../runtime/bundle/key-files.js';
 import type { SigningKey } from '../../runtime/bundle/keys.js';
 import { bundleTargetPath } from '../../runtime/bundle/layout.js';
 import type { Lifetimes } from '../../runtime/bundle/metadata.js';
-import { readRepositoryState, writeArtifacts } from '../../runtime/bundle/repo-files.js';
 import type { BuildProblem, PendingSignature } from '../../runtime/bundle/tuf-repo.js';
 import { builtDigest } from '../../runtime/bundle/canonical.js';
-import { buildRepository } from '../../targets/bundle.js';
 import type { RenderInput } from '../../targets/diagnostics/locate.js';
 import { renderJson } from '../../targets/diagnostics/json.js';
 import { renderPretty } from '../../targets/diagnostics/pretty.js';
@@ -46,6 +43,19 @@ function lifetimes(values: readonly string[]): Partial<Lifetimes> {
     out[m[1] as keyof Lifetimes] = Number(m[2]) * (UNIT_SECONDS[m[3] as string] as number);
   }
   return out;
+}
+
+/**
+ * The key, TUF and repository-writing modules, imported only once the policies compiled: a run
+ * that stops at its diagnostics never loads them (@tufjs/models and the signing code).
+ */
+async function repositoryWriter() {
+  const [keyFiles, repoFiles, bundle] = await Promise.all([
+    import('../../runtime/bundle/key-files.js'),
+    import('../../runtime/bundle/repo-files.js'),
+    import('../../targets/bundle.js'),
+  ]);
+  return { ...keyFiles, ...repoFiles, ...bundle };
 }
 
 /** `vigil compile`: policy repository → signed per-group bundles in OUT. */
@@ -87,6 +97,7 @@ export const compileCommand: Command = {
       return EXIT.failed;
     }
 
+    const { KeyFileError, listOption, readSigningKeys, readRepositoryState, writeArtifacts, buildRepository } = await repositoryWriter();
     const problems: Diagnostic[] = [];
     const repoProblem = (code: CodeId, detail: string) => problems.push(diag(code, fileStart(''), { detail }));
     let keys: SigningKey[] = [];

@@ -71,4 +71,12 @@ describe('the CLI loads only the command it runs', () => {
     expect(commands).toEqual(['dist/bin/commands/keygen.js']);
     expect(loaded.filter((f) => /node_modules\/(ajv|yaml|better-sqlite3|nodemailer|simple-git)\//.test(f))).toEqual([]);
   });
+
+  it('a compile that stops at its diagnostics never loads the signing code', () => {
+    const broken = path.join(REPO_ROOT, 'examples/broken/VG2001-unknown-field');
+    const { code, loaded } = traced(['compile', broken, '--out', path.join(dir, 'out'), '--no-cache']);
+    expect(code).toBe(1);
+    expect(loaded).toContain('dist/bin/commands/compile.js');
+    expect(loaded.filter((f) => f.includes('node_modules/@tufjs/') || f === 'dist/runtime/bundle/key-files.js')).toEqual([]);
+  });
 });
