@@ -35,7 +35,8 @@ export function invalidFormat(index: number): HecStatus {
   return { status: 400, body: { text: 'Invalid data format', code: 6, 'invalid-event-number': index } };
 }
 
-function eventError(code: 12 | 13, index: number): HecStatus {
+/** Event field required (12) or blank (13), naming the bad event. */
+export function eventError(code: 12 | 13, index: number): HecStatus {
   return { status: 400, body: { text: code === 12 ? 'Event field is required' : 'Event field cannot be blank', code, 'invalid-event-number': index } };
 }
 

@@ -1,18 +1,27 @@
 /**
  * How the receiver turns a request body into events per LogSource: the served LogSources with
  * their compiled formats and field maps, raw bodies parsed per format, HEC envelopes routed by
- * their `source`. The receiver thread uses it to validate a request before acknowledging it; the
- * thread that evaluates events uses it again on the stored body (`reviver`), so both always agree.
+ * their `source`. The receiver thread uses it to check raw requests before acknowledging them (event
+ * bodies are checked by hec-scan.ts); the thread that evaluates events parses the stored body with
+ * it (`reviver`).
  */
 import type { LogFormat } from '../../schema/generated/log-format.js';
 import type { LogSource } from '../../schema/generated/log-source.js';
 import { parseDelimited } from './delimited.js';
 import { compileFieldMap, type FieldMapper } from './field-map.js';
 import { parseEventBody, stringDecoder, type EventDecoder, type HecStatus } from './hec-body.js';
-import type { Revive, SpoolGroup } from './hec-spool.js';
 import { parseJsonLines } from './jsonl.js';
 import { compileFormat, type CompiledFormat, type SourceEvent } from './log-format.js';
 import type { Problem } from './problems.js';
+
+/** The events of one LogSource within a request. */
+export interface SpoolGroup {
+  readonly source: string;
+  readonly events: SourceEvent[];
+}
+
+/** Turns a stored request body back into its events; `key` is the request's `routeKey`. */
+export type Revive = (key: string, body: string) => SpoolGroup[];
 
 /** A LogSource the receiver serves, ready to parse for. */
 export interface Served {

@@ -1,77 +1,79 @@
 /**
- * The receiver's worker thread: the HTTP server, request parsing and the durable spool run here,
- * so acknowledging a request never waits for rule evaluation on the agent's main thread, and both
- * cores of a small collector do useful work. Stored rows go to the main thread as text (one string
- * per row: cheap to pass) and are deleted only after it acknowledges them, so the spool's
- * guarantees are unchanged. Messages are the `ToMain` and `ToWorker` unions of hec.ts.
+ * The receiver's worker thread: the HTTP server, request checks and the writing end of the durable
+ * spool run here, so acknowledging a request never waits for rule evaluation on the agent's main
+ * thread, and both cores of a small collector do useful work. A request is answered with success
+ * only after its record was written to the spool's current segment (spool/spool-writer.ts: in the
+ * page cache, so it survives the process being killed). The main thread reads the records back
+ * from the files itself (spool/spool-reader.ts); this thread only tells it, once per event-loop
+ * turn, where the segments it wrote to now end. The queue's size is one shared counter: this
+ * thread adds a request's events when it stores them, the main thread subtracts them once the
+ * sink took them, so no message goes back per request. Messages are the `ToMain` and `ToWorker`
+ * unions of hec.ts.
  */
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from '../state/store.js';
 import type { HecWorkerData, ToMain, ToWorker } from './hec.js';
-import { startHecHttp, type HecHttp } from './hec-http.js';
+import { startHecHttp, type HecHttp, type Intake } from './hec-http.js';
 import { buildRouting } from './hec-routing.js';
-import { HecSpool } from './hec-spool.js';
+import { recoverSpool } from './spool/spool-recover.js';
+import { SpoolWriter } from './spool/spool-writer.js';
 
 const port = parentPort!;
 const data = workerData as HecWorkerData;
 const post = (m: ToMain) => port.postMessage(m);
+const queued = new Int32Array(data.queued);
+const capacity = data.config.queueSize ?? 10_000;
 
 let http: HecHttp | undefined;
-let spool: HecSpool | undefined;
-const store = openStore(path.dirname(data.dbFile));
-// WAL checkpoints (copying committed pages into the database file, with an fsync) are left to the
-// main thread's connection (hec.ts), so they never hold up an answer here.
-store.db.pragma('wal_autocheckpoint = 0');
-const abort = new AbortController();
-const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let writer: SpoolWriter | undefined;
 let closed = false;
 
+// Ends of the segments written since the last notice, sent once per turn.
+const written = new Map<number, number>();
+let noticeScheduled = false;
+function notice(): void {
+  noticeScheduled = false;
+  if (written.size === 0) return;
+  post({ t: 'written', ends: [...written] });
+  written.clear();
+}
+
 port.on('message', (m: ToWorker) => {
-  if (m.t === 'ack') {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve();
-    else w?.reject(new Error('the sink failed'));
-  } else if (m.t === 'drain') {
-    void (spool?.whenEmpty() ?? Promise.resolve()).then(() => post({ t: 'drained', id: m.id }));
-  } else if (m.t === 'close') void close();
+  if (m.t === 'close') void close();
 });
 
-/** Stops accepting, lets the row being evaluated finish (up to 4.5 s), then stops the pump and commits what is left. */
+/** Stops accepting, lets requests in progress finish, then closes the spool (syncing it) and says so. */
 async function close(): Promise<void> {
   if (closed) return;
   closed = true;
   await http?.close();
-  for (let waited = 0; waiting.size > 0 && waited < 4500; waited += 10) await new Promise((r) => setTimeout(r, 10));
-  // A row still being evaluated stays spooled for the next start.
-  for (const w of waiting.values()) w.reject(new Error('closing'));
-  waiting.clear();
-  abort.abort();
-  await pumping?.catch(() => undefined);
-  spool?.close();
-  store.close();
+  writer?.close();
+  notice();
   post({ t: 'closed' });
 }
 
-let pumping: Promise<void> | undefined;
 try {
   const routing = buildRouting(data.config.sources);
-  spool = new HecSpool(store, data.config.queueSize ?? 10_000);
-  http = await startHecHttp(data.config, routing, spool, (problem) => post({ t: 'problem', problem }));
-  const s = spool;
-  pumping = s.pumpRows((row) => new Promise<void>((resolve, reject) => {
-    if (closed) return reject(new Error('closing'));
-    waiting.set(row.id, { resolve, reject });
-    post({ t: 'row', row });
-  }), abort.signal, 64);
-  // The main thread's view of the queue size (for `queued()`), refreshed while it changes.
-  let last = -1;
-  setInterval(() => {
-    if (s.size !== last && !closed) post({ t: 'queued', n: (last = s.size) });
-  }, 50).unref();
-  post({ t: 'ready', port: http.port, queued: s.size });
+  const recovered = recoverSpool(data.dir, (problem) => post({ t: 'problem', problem }));
+  Atomics.store(queued, 0, recovered.queued);
+  const w = (writer = new SpoolWriter(data.dir, recovered.nextSegment));
+  const keys = new Map<string, Buffer>();
+  const intake: Intake = {
+    wouldOverflow: (n) => Atomics.load(queued, 0) + n > capacity,
+    store(key, count, payload) {
+      let k = keys.get(key);
+      if (!k) keys.set(key, (k = Buffer.from(key)));
+      const end = w.append('b', k, count, payload);
+      Atomics.add(queued, 0, count);
+      written.set(end.segment, end.offset);
+      if (!noticeScheduled) {
+        noticeScheduled = true;
+        setImmediate(notice);
+      }
+    },
+  };
+  http = await startHecHttp(data.config, routing, intake, (problem) => post({ t: 'problem', problem }));
+  post({ t: 'ready', port: http.port, start: recovered.start, ends: recovered.ends });
 } catch (error) {
-  store.close();
+  writer?.close();
   post({ t: 'failed', message: (error as Error).message });
 }

@@ -9,22 +9,35 @@
  * `?source=<LogSource>` selects the LogSource (default: the first one served). Every request
  * but health needs `Authorization: Splunk <token>`, compared in constant time. Bodies are
  * bounded before and after gzip, slow senders time out, and a full queue answers 503 with
- * Retry-After; accepted events are spooled durably (hec-spool.ts) before the 200.
+ * Retry-After; accepted events are spooled durably before the 200.
  *
- * The HTTP side and the spool run in a worker thread (hec-worker.ts, hec-http.ts); this file is
- * the agent's side: it starts the worker, parses each stored row again where the sink (the
- * engine) runs (hec-routing.ts), and acknowledges the row once the sink returned, which lets the
- * worker delete it.
+ * Durability: the spool is a set of append-only segment files in `<state dir>/hec-spool/`
+ * (spool/spool-format.ts). A request is answered with success only after its record was written
+ * (`write(2)` returned): the record is then in the operating system's page cache and survives the
+ * agent process being killed (SIGKILL, a crash, a restart), the guarantee "never lost across an
+ * agent restart" asks for. Records are not fsync'ed per request, so a power loss or kernel crash
+ * may drop the last ones written; checksums make recovery cut such a torn tail off rather than
+ * read it (spool/spool-recover.ts). Delivery is at least once: the read offset is saved within
+ * ~100 ms after the sink took the records, so a crash may deliver those again.
+ *
+ * The HTTP side and the spool's writing end run in a worker thread (hec-worker.ts, hec-http.ts);
+ * this file is the agent's side: it starts the worker, reads the records back from the segment
+ * files (spool/spool-reader.ts), parses them where the sink (the engine) runs (hec-routing.ts) and
+ * hands them to the sink in order, one batch at a time, retrying a batch the sink failed on.
  */
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { LogFormat } from '../../schema/generated/log-format.js';
 import type { LogSource } from '../../schema/generated/log-source.js';
 import type { Store } from '../state/store.js';
-import type { EventSink } from './event-sink.js';
+import type { EventSink, SourcedEvent } from './event-sink.js';
 import { buildRouting, reviver } from './hec-routing.js';
-import { decodeRowSafely, type SpooledRow } from './hec-spool.js';
+import type { SourceEvent } from './log-format.js';
 import { ignoreProblems, problem, type Problem, type ProblemSink } from './problems.js';
+import { importLegacyRows } from './spool/legacy-rows.js';
+import type { SpoolPosition, SpoolRecord } from './spool/spool-format.js';
+import { SpoolReader } from './spool/spool-reader.js';
 
 /** A LogSource the receiver serves, with its LogFormat. */
 export interface HecSourceConfig {
@@ -68,25 +81,28 @@ export interface HecReceiver {
 /** What the worker thread starts from. */
 export interface HecWorkerData {
   readonly config: HecConfig;
-  /** The agent's state database file (the worker opens its own connection). */
-  readonly dbFile: string;
+  /** The spool directory (`hec-spool` in the agent's state directory). */
+  readonly dir: string;
+  /** One Int32: events accepted and not yet taken by the sink (the worker adds, the main thread subtracts). */
+  readonly queued: SharedArrayBuffer;
 }
 
 /** Messages from the worker. */
 export type ToMain =
-  | { readonly t: 'ready'; readonly port: number; readonly queued: number }
+  | { readonly t: 'ready'; readonly port: number; readonly start: SpoolPosition; readonly ends: readonly (readonly [number, number])[] }
   | { readonly t: 'failed'; readonly message: string }
-  | { readonly t: 'row'; readonly row: SpooledRow }
+  | { readonly t: 'written'; readonly ends: readonly (readonly [number, number])[] }
   | { readonly t: 'problem'; readonly problem: Problem }
-  | { readonly t: 'queued'; readonly n: number }
-  | { readonly t: 'drained'; readonly id: number }
   | { readonly t: 'closed' };
 
 /** Messages to the worker. */
-export type ToWorker =
-  | { readonly t: 'ack'; readonly id: number; readonly ok: boolean }
-  | { readonly t: 'drain'; readonly id: number }
-  | { readonly t: 'close' };
+export type ToWorker = { readonly t: 'close' };
+
+/** Events handed to the sink at once at most (one transaction in the agent). */
+const BATCH_EVENTS = 512;
+
+/** The evaluating thread yields to its other work after this long in the spool. */
+const TURN_MS = 20;
 
 /** Starts the worker: the built .js next to this file, or (tests running the TypeScript sources) the .ts through tsx. */
 function spawnWorker(data: HecWorkerData): Worker {
@@ -100,63 +116,116 @@ function spawnWorker(data: HecWorkerData): Worker {
 
 /** Starts the receiver; events go to the durable spool and from there to `sink`. Rejects when it cannot listen. */
 export async function startHecReceiver(config: HecConfig, sink: EventSink, store: Store, report: ProblemSink = ignoreProblems): Promise<HecReceiver> {
-  // Built here too (checking the sources before a thread starts): rows are parsed again on this thread.
+  // Built here too (checking the sources before a thread starts): records are parsed on this thread.
   const routing = buildRouting(config.sources);
   const revive = reviver(routing);
   const tags = new Map([...routing.served].map(([name, s]) => [name, { source: name, ...(s.source.spec.logsource ? { logsource: s.source.spec.logsource } : {}) }]));
-  const worker = spawnWorker({ config, dbFile: store.path });
-  const send = (m: ToWorker) => worker.postMessage(m);
-  let queued = 0;
-  let drainId = 0;
-  const drains = new Map<number, () => void>();
+  const dir = path.join(path.dirname(store.path), 'hec-spool');
+  // Rows an older agent left in the state database go first, before anything new is accepted.
+  importLegacyRows(store, dir, report);
+  const shared = new SharedArrayBuffer(4);
+  const queued = new Int32Array(shared);
+  const worker = spawnWorker({ config, dir, queued: shared });
+  let reader: SpoolReader | undefined;
+  let drains: (() => void)[] = [];
   let closedResolve: (() => void) | undefined;
   let exited = false;
+  let stopping = false;
+  const settleDrains = () => {
+    if (Atomics.load(queued, 0) > 0 && !exited) return;
+    const waiting = drains;
+    drains = [];
+    for (const f of waiting) f();
+  };
 
-  // Rows are evaluated one at a time, in order, even though the worker offers several at once:
-  // after a failure, the rows offered behind it are refused too, so none overtakes it.
-  let failedAt: number | undefined;
-  const evaluate = async (row: SpooledRow) => {
-    if (failedAt !== undefined && row.id > failedAt) return send({ t: 'ack', id: row.id, ok: false });
-    failedAt = undefined;
-    try {
-      for (const g of decodeRowSafely(row, revive)) {
-        if (g.events.length === 0) continue;
-        const tag = tags.get(g.source) ?? { source: g.source };
-        await sink(g.events.map((event) => ({ ...tag, event })));
+  /** Turns records into sink batches: consecutive events of one LogSource together, up to BATCH_EVENTS. */
+  const toBatches = (records: readonly SpoolRecord[]): SourcedEvent[][] => {
+    const batches: SourcedEvent[][] = [];
+    let current: SourcedEvent[] = [];
+    let currentSource: string | undefined;
+    for (const r of records) {
+      let groups: { source: string; events: SourceEvent[] }[];
+      try {
+        const text = r.payload.toString('utf8');
+        groups = r.kind === 'j' ? [{ source: r.key, events: JSON.parse(text) as SourceEvent[] }] : revive(r.key, text);
+      } catch {
+        // A record that cannot be decoded (checked on the way in, so only rows of old agents) is skipped instead of blocking the queue.
+        continue;
       }
-      send({ t: 'ack', id: row.id, ok: true });
-    } catch {
-      // The row stays spooled; the worker offers it again shortly.
-      failedAt = row.id;
-      send({ t: 'ack', id: row.id, ok: false });
+      for (const g of groups) {
+        const tag = tags.get(g.source) ?? { source: g.source };
+        for (const event of g.events) {
+          if (g.source !== currentSource || current.length >= BATCH_EVENTS) {
+            if (current.length > 0) batches.push(current);
+            current = [];
+            currentSource = g.source;
+          }
+          current.push({ ...tag, event });
+        }
+      }
+    }
+    if (current.length > 0) batches.push(current);
+    return batches;
+  };
+
+  // One pump at a time reads the spool in order; a batch the sink failed on is offered again after
+  // a pause, and nothing behind it is offered before it succeeded.
+  let pumping: Promise<void> | undefined;
+  const pumpOnce = async () => {
+    let turn = performance.now();
+    while (reader && !stopping) {
+      const got = reader.read(BATCH_EVENTS);
+      if (got.records.length === 0) {
+        reader.done(got.next);
+        break;
+      }
+      const batches = toBatches(got.records);
+      for (;;) {
+        try {
+          for (const b of batches) {
+            const pending = sink(b);
+            if (pending) await pending;
+          }
+          break;
+        } catch {
+          // The sink failed: the batch stays spooled and is offered again.
+          await new Promise((r) => setTimeout(r, 200));
+          if (stopping) return;
+        }
+      }
+      reader.done(got.next);
+      Atomics.sub(queued, 0, got.events);
+      settleDrains();
+      if (performance.now() - turn > TURN_MS) {
+        await nextTurn();
+        turn = performance.now();
+      }
     }
   };
-  let chain: Promise<void> = Promise.resolve();
-  const take = (row: SpooledRow) => {
-    chain = chain.then(() => evaluate(row));
+  const pump = () => {
+    if (pumping || !reader || stopping) return;
+    pumping = pumpOnce().finally(() => {
+      pumping = undefined;
+      // Records announced while the last batch was with the sink.
+      if (reader?.pending) pump();
+    });
   };
 
   const ready = new Promise<number>((resolve, reject) => {
     worker.on('message', (m: ToMain) => {
       switch (m.t) {
         case 'ready':
-          queued = m.queued;
+          reader = new SpoolReader(dir, m.start, m.ends, report);
+          pump();
           return resolve(m.port);
         case 'failed':
           void worker.terminate();
           return reject(new Error(m.message));
-        case 'row':
-          return take(m.row);
+        case 'written':
+          reader?.extend(m.ends);
+          return pump();
         case 'problem':
           return report(m.problem);
-        case 'queued':
-          queued = m.n;
-          return;
-        case 'drained':
-          queued = 0;
-          drains.get(m.id)?.();
-          drains.delete(m.id);
-          return;
         case 'closed':
           closedResolve?.();
       }
@@ -168,38 +237,34 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     worker.on('exit', () => {
       exited = true;
       closedResolve?.();
-      for (const f of drains.values()) f();
+      settleDrains();
       reject(new Error('the receiver thread exited'));
     });
   });
   const port = await ready;
-  // The worker does not checkpoint the WAL (see hec-worker.ts); this thread does, without blocking writers.
-  const checkpoints = setInterval(() => {
-    try {
-      store.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // A busy or closed database is checkpointed next time (or by its next writer).
-    }
-  }, 250);
-  checkpoints.unref();
 
   return {
     port,
     url: `${config.tls ? 'https' : 'http'}://${config.bind && config.bind !== '0.0.0.0' ? config.bind : '127.0.0.1'}:${port}`,
-    queued: () => queued,
-    drained: () => (exited ? Promise.resolve() : new Promise<void>((resolve) => {
-      const id = ++drainId;
-      drains.set(id, resolve);
-      send({ t: 'drain', id });
-    })),
+    queued: () => Atomics.load(queued, 0),
+    drained: () => new Promise<void>((resolve) => {
+      drains.push(resolve);
+      settleDrains();
+    }),
     async close() {
-      clearInterval(checkpoints);
-      if (exited) return;
-      const closed = new Promise<void>((resolve) => (closedResolve = resolve));
-      send({ t: 'close' });
+      if (stopping) return;
+      const deadline = new Promise((r) => setTimeout(r, 5000).unref());
+      if (!exited) {
+        const closed = new Promise<void>((resolve) => (closedResolve = resolve));
+        worker.postMessage({ t: 'close' } satisfies ToWorker);
+        await Promise.race([closed, deadline]);
+      }
       // A sink stuck in a batch must not hold up shutdown; that batch stays spooled for the next start.
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
+      stopping = true;
+      await Promise.race([pumping, deadline]);
+      reader?.close();
       await worker.terminate();
+      settleDrains();
     },
   };
 }

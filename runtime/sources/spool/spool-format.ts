@@ -1,0 +1,107 @@
+/**
+ * The receiver spool's on-disk form: append-only segment files `seg-<n>.log` (n increasing) in
+ * `<state dir>/hec-spool/`, each a sequence of records, plus `read-offset`, how far the evaluating
+ * thread has processed (segment and byte offset). A record is a 20-byte header, the routing key and
+ * the payload (a request body as posted, or a JSON array of events):
+ *
+ *   0 u32 magic "VHS1" | 4 u32 payload bytes | 8 u32 events | 12 u32 CRC-32 | 16 u8 kind | 17 u8 key bytes | 18 u16 zero
+ *
+ * The CRC covers bytes 4-11 and 16-19 of the header, the key and the payload, so a torn or
+ * damaged record (a power loss in the middle of a write, a bad disk) is recognised and never
+ * read as events.
+ */
+import { crc32 } from 'node:zlib';
+
+/** Bytes of a record header. */
+export const HEADER_BYTES = 20;
+const MAGIC = 0x31534856;
+
+/** How a record's payload is turned back into events: `b` a request body revived by its key, `j` a JSON array of the events of LogSource `key`. */
+export type RecordKind = 'b' | 'j';
+
+/** One record as read back. */
+export interface SpoolRecord {
+  readonly kind: RecordKind;
+  readonly key: string;
+  readonly count: number;
+  readonly payload: Buffer;
+}
+
+/** The outcome of reading at an offset: a whole record, too few bytes for one yet, or damage. */
+export type ReadResult = { readonly record: SpoolRecord; readonly next: number } | 'short' | 'bad';
+
+function checksum(header: Buffer, key: Buffer | Uint8Array, payload: Uint8Array): number {
+  let c = crc32(header.subarray(4, 12));
+  c = crc32(header.subarray(16, 20), c);
+  c = crc32(key, c);
+  return crc32(payload, c);
+}
+
+/** The header and key bytes that go before `payload` in the file. */
+export function encodeHeader(kind: RecordKind, key: Buffer, count: number, payload: Uint8Array): Buffer {
+  if (key.length > 255) throw new Error('spool keys are at most 255 bytes');
+  const h = Buffer.allocUnsafe(HEADER_BYTES + key.length);
+  h.writeUInt32LE(MAGIC, 0);
+  h.writeUInt32LE(payload.length, 4);
+  h.writeUInt32LE(count, 8);
+  h[16] = kind.charCodeAt(0);
+  h[17] = key.length;
+  h.writeUInt16LE(0, 18);
+  key.copy(h, HEADER_BYTES);
+  h.writeUInt32LE(checksum(h, key, payload), 12);
+  return h;
+}
+
+/** Bytes the record starting at `at` takes, once its header is in `buf` (undefined before that). */
+export function recordLength(buf: Buffer, at: number, end = buf.length): number | undefined {
+  if (end - at < HEADER_BYTES) return undefined;
+  return HEADER_BYTES + buf[at + 17]! + buf.readUInt32LE(at + 4);
+}
+
+/** Reads the record at `at` from `buf[..end]`, checking its magic, kind and checksum. */
+export function readRecord(buf: Buffer, at: number, end = buf.length): ReadResult {
+  if (end - at < HEADER_BYTES) return 'short';
+  if (buf.readUInt32LE(at) !== MAGIC) return 'bad';
+  const kind = buf[at + 16];
+  if ((kind !== 98 && kind !== 106) || buf.readUInt16LE(at + 18) !== 0) return 'bad';
+  const total = recordLength(buf, at, end)!;
+  if (end - at < total) return 'short';
+  const header = buf.subarray(at, at + HEADER_BYTES);
+  const key = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + buf[at + 17]!);
+  const payload = buf.subarray(at + HEADER_BYTES + key.length, at + total);
+  if (checksum(header, key, payload) !== buf.readUInt32LE(at + 12)) return 'bad';
+  return { record: { kind: kind === 98 ? 'b' : 'j', key: key.toString('utf8'), count: buf.readUInt32LE(at + 8), payload }, next: at + total };
+}
+
+/** A position in the spool: a segment number and a byte offset in it. */
+export interface SpoolPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
+/** File name of segment `n` (zero-padded, so names sort as numbers). */
+export function segmentName(n: number): string {
+  return `seg-${String(n).padStart(12, '0')}.log`;
+}
+
+/** Segment number of a file name, or undefined for other files. */
+export function segmentNumber(name: string): number | undefined {
+  const m = /^seg-(\d{12})\.log$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Name of the file holding the read offset. */
+export const OFFSET_FILE = 'read-offset';
+
+/** The read offset's text: the position and a checksum of it (a damaged file is recognised). */
+export function encodeOffset(p: SpoolPosition): string {
+  const text = `${p.segment} ${p.offset}`;
+  return `${text} ${crc32(text)}\n`;
+}
+
+/** Parses the read offset's text; undefined when it is damaged. */
+export function decodeOffset(text: string): SpoolPosition | undefined {
+  const m = /^(\d+) (\d+) (\d+)\n$/.exec(text);
+  if (!m || crc32(`${m[1]} ${m[2]}`) !== Number(m[3])) return undefined;
+  return { segment: Number(m[1]), offset: Number(m[2]) };
+}

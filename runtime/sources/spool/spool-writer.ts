@@ -1,0 +1,73 @@
+/**
+ * Appends records to the receiver spool (spool-format.ts), one `writev` per record. A record whose
+ * write returned is in the operating system's page cache: it survives the agent process being
+ * killed (SIGKILL, a crash, a restart), which is what the receiver's 200 promises; it is not
+ * fsync'ed per request (a power loss may drop the last records written, and spool-recover.ts then
+ * cuts the torn tail off instead of reading it). Segments are fsync'ed when they are closed.
+ */
+import { closeSync, fdatasyncSync, ftruncateSync, openSync, writevSync } from 'node:fs';
+import path from 'node:path';
+import { encodeHeader, segmentName, type RecordKind, type SpoolPosition } from './spool-format.js';
+
+/** A segment is closed and the next one started once it holds this many bytes. */
+export const SEGMENT_BYTES = 8 << 20;
+
+/** The writing end of a spool directory; only one may be open on a directory at a time. */
+export class SpoolWriter {
+  private fd: number | undefined;
+  private size = 0;
+
+  /** `segment` is the number of the first segment to create (after every existing one). */
+  constructor(private readonly dir: string, private segment: number) {}
+
+  /** Appends one record; returns where the segment now ends. Throws when the write fails, leaving the segment as it was. */
+  append(kind: RecordKind, key: Buffer, count: number, payload: Uint8Array): SpoolPosition {
+    const header = encodeHeader(kind, key, count, payload);
+    const total = header.length + payload.length;
+    if (this.fd !== undefined && this.size > 0 && this.size + total > SEGMENT_BYTES) this.rotate();
+    // Created on the first record, so a receiver that never accepts anything leaves no empty file.
+    this.fd ??= openSync(path.join(this.dir, segmentName(this.segment)), 'a');
+    let written = 0;
+    try {
+      written = writevSync(this.fd, [header, payload]);
+      if (written !== total) throw new Error(`short write to the spool (${written} of ${total} bytes)`);
+    } catch (error) {
+      this.undo();
+      throw error;
+    }
+    this.size += total;
+    return { segment: this.segment, offset: this.size };
+  }
+
+  /** Cuts a partly written record off; when even that fails, later records go to a new segment (recovery cuts the damaged tail off). */
+  private undo(): void {
+    try {
+      ftruncateSync(this.fd!, this.size);
+    } catch {
+      this.rotate();
+    }
+  }
+
+  private rotate(): void {
+    this.closeSegment();
+    this.segment++;
+    this.size = 0;
+  }
+
+  private closeSegment(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      fdatasyncSync(fd);
+    } catch {
+      // Durability against a process crash does not need it; a power loss is the only cost.
+    }
+    closeSync(fd);
+  }
+
+  /** Syncs and closes the current segment. */
+  close(): void {
+    this.closeSegment();
+  }
+}
