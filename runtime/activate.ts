@@ -3,13 +3,14 @@
  *
  *   STATE/metadata/            trusted TUF metadata (see pull.ts)
  *   STATE/bundles/<sha256>.json  verified bundle bytes, content-addressed
+ *   STATE/packs/<sha256>.json    the rule packs those bundles name (pack-store.ts)
  *   STATE/active.json          the pointer: current and last-known-good bundle, and digests never to retry
  *
  * Activation writes the bundle file, then swaps the pointer, each by temp file, fsync and rename:
  * a crash at any instant leaves the old pointer or the new one, and either names a complete file.
  * Nothing here throws: every failure is a value and the caller keeps what it was running.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { SCHEMAS } from '../schema/generated/kinds.js';
@@ -24,6 +25,9 @@ import type { StateStore } from './engine/policy-state.js';
 import type { Engine } from './engine/engine.js';
 import { compileRegex } from './engine/regex.js';
 import type { Rule } from './engine/ir.js';
+import { resolveRulePacks, type PackLookup } from './bundle/rule-packs.js';
+import { PackStore } from './pack-store.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 /** One bundle as recorded in the pointer. */
 export interface BundleRecord {
@@ -218,8 +222,8 @@ function policiesOf(content: Readonly<Record<string, unknown>>): PolicySet | str
   return { filters: list('filters'), threatScores: list('threatScores'), chains: list('chains'), anomalies: list('anomalies') } as PolicySet;
 }
 
-/** Re-validates, loads and self-tests a verified bundle; never throws. `store` keeps policy state. */
-export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string, store?: StateStore, collector?: CollectorBaseline): Promise<Prepared | ActivationFailure> {
+/** Re-validates, loads and self-tests a verified bundle, its rule packs found through `packs`; never throws. `store` keeps policy state. */
+export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string, store?: StateStore, collector?: CollectorBaseline, packs: PackLookup = () => undefined): Promise<Prepared | ActivationFailure> {
   let doc: unknown;
   try {
     doc = parseJsonBytes(bytes);
@@ -228,9 +232,11 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   }
   const problems = bundleDocumentProblems(doc);
   if (problems.length > 0) return failure('VA2001', problems.join('; '));
-  const document = doc as BundleDocument;
-  const unsupported = unsupportedReason(document, AGENT_CAPABILITIES);
+  const unsupported = unsupportedReason(doc as BundleDocument, AGENT_CAPABILITIES);
   if (unsupported) return failure('VA2001', unsupported);
+  // From here on the document is self-contained: its rule packs' rules are back in `content.rules`.
+  const document = resolveRulePacks(doc as BundleDocument, packs);
+  if (typeof document === 'string') return failure('VA2001', document);
   const ir = rulesOf(document.content);
   const validate = validateIr();
   if (!validate(ir)) {
@@ -257,38 +263,18 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   return { sha256: sha256Hex(bytes), version, document, engine, ruleCount: rules.length, selfTest: verdict, credentials };
 }
 
-/** Writes a file so a crash leaves the old or the new content: temp file, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  try {
-    const dirFd = openSync(path.dirname(file), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch {
-    // Directories cannot be opened for fsync on Windows; the rename is what matters there.
-  }
-}
-
 /** The agent's state directory. */
 export class StateDir {
   readonly metadataDir: string;
+  /** Rule packs of the stored bundles. */
+  readonly packs: PackStore;
   private readonly bundlesDir: string;
   private readonly pointerFile: string;
 
   constructor(readonly dir: string) {
     this.metadataDir = path.join(dir, 'metadata');
     this.bundlesDir = path.join(dir, 'bundles');
+    this.packs = new PackStore(path.join(dir, 'packs'));
     this.pointerFile = path.join(dir, 'active.json');
   }
 
@@ -379,7 +365,7 @@ export class StateDir {
     writeFileAtomic(this.pointerFile, new TextEncoder().encode(JSON.stringify(pointer, null, 2) + '\n'));
   }
 
-  /** Removes stored bundles other than current and last-known-good, and stale temp files. */
+  /** Removes stored bundles other than current and last-known-good, stale temp files, and packs neither names. */
   private prune(): void {
     const { pointer } = this.readPointer();
     const keep = new Set([pointer.current?.sha256, pointer.previous?.sha256].filter(Boolean).map((d) => `${d}.json`));
@@ -388,5 +374,7 @@ export class StateDir {
     } catch {
       // Pruning is housekeeping; a failure leaves extra files, never a wrong pointer.
     }
+    const kept = [pointer.current, pointer.previous].flatMap((r) => (r ? [this.readBundle(r.sha256)] : [])).filter((b): b is Uint8Array => b !== undefined);
+    this.packs.prune(kept);
   }
 }

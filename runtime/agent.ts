@@ -88,6 +88,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const now = opts.now ?? (() => new Date());
   const interval = opts.pollIntervalMs ?? 30_000;
   const state = new StateDir(opts.stateDir);
+  const packLookup = (sha256: string) => state.packs.read(sha256);
   const errors: StatusError[] = [];
   let running: Running | undefined;
   let selfTest: AgentStatus['selfTest'] = 'none';
@@ -198,7 +199,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         recordError('VA2005', `the ${which} bundle ${record.sha256.slice(0, 12)} is missing or damaged in the state directory`);
         continue;
       }
-      const prepared = await prepareBundle(bytes, record.version, opts.identity, store, opts.collector);
+      const prepared = await prepareBundle(bytes, record.version, opts.identity, store, opts.collector, packLookup);
       if ('code' in prepared) {
         recordError(prepared.code, prepared.message);
         continue;
@@ -216,7 +217,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const { pointer } = state.readPointer();
     if (pointer.bad.includes(sha256)) return true;
     log(`agent: verified bundle ${sha256.slice(0, 12)} (version ${version}); self-testing`);
-    const prepared = await prepareBundle(bytes, version, opts.identity, store, opts.collector);
+    const prepared = await prepareBundle(bytes, version, opts.identity, store, opts.collector, packLookup);
     if ('code' in prepared) {
       recordError(prepared.code, prepared.message);
       if (prepared.code === 'VA2003' && !running) selfTest = 'failed';
@@ -249,13 +250,20 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       if (expiry && expiry.getTime() < now().getTime()) recordError('VR1007', `the trusted timestamp expired at ${expiry.toISOString()} and the origin offers nothing newer (freeze)`);
       return true;
     }
-    const outcome = await updateBundle({ fetcher: polled.fetcher, trust: opts.trust, metadataDir: state.metadataDir, group: opts.group, ...(opts.maxBundleBytes ? { maxBundleBytes: opts.maxBundleBytes } : {}) });
+    const outcome = await updateBundle({ fetcher: polled.fetcher, trust: opts.trust, metadataDir: state.metadataDir, group: opts.group, havePack: packLookup, ...(opts.maxBundleBytes ? { maxBundleBytes: opts.maxBundleBytes } : {}) });
     if (outcome.kind === 'unreachable') {
       recordError('VT3001', `download failed: ${outcome.error.message}`);
       return false;
     }
     if (outcome.kind === 'refused') {
       recordRefusals(outcome.refusals);
+      return true;
+    }
+    try {
+      // Verified packs are stored before their bundle is considered, so a stored bundle always finds them.
+      state.packs.write(outcome.bundle.packs);
+    } catch (error) {
+      recordError('VA2005', `the bundle's rule packs could not be stored: ${(error as Error).message}`);
       return true;
     }
     if (await consider(outcome.bundle.bytes, outcome.bundle.sha256, outcome.bundle.version)) polled.commit();
@@ -275,7 +283,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const record = state.revert();
     if (record && !('code' in record)) {
       const bytes = state.readBundle(record.sha256);
-      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity, store, opts.collector) : undefined;
+      const prepared = bytes ? await prepareBundle(bytes, record.version, opts.identity, store, opts.collector, packLookup) : undefined;
       if (prepared && !('code' in prepared)) {
         run(prepared, record);
         reverted = { from, to: record.sha256, at: now().toISOString(), reason: why };

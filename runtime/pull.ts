@@ -18,8 +18,9 @@ import { bundleTargetPath, provenanceTargetPath, targetFilePath } from './bundle
 import { parseRoot } from './bundle/metadata.js';
 import { diagnoseMetadata } from './bundle/diagnose.js';
 import { refusal, type Refusal } from './refusals.js';
-import { checkVerifiedBundle } from './bundle/check-bundle.js';
-import { writeFileAtomic } from './activate.js';
+import { checkPackTargets, checkVerifiedBundle } from './bundle/check-bundle.js';
+import { resolveRulePacks, type PackLookup } from './bundle/rule-packs.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 /** Bounds of one request: nothing an origin sends can make the agent wait or buffer more. */
 export interface Limits {
@@ -242,6 +243,8 @@ export interface UpdateOptions {
   readonly group: string;
   /** Largest bundle accepted, whatever the metadata says. */
   readonly maxBundleBytes?: number;
+  /** Rule packs the agent already holds (verified), so they are not downloaded again. */
+  readonly havePack?: PackLookup;
 }
 
 /** A bundle that passed every TUF and Vigil check. */
@@ -251,6 +254,8 @@ export interface PulledBundle {
   readonly document: BundleDocument;
   /** Version of the signed targets metadata that listed it: the bundle's version. */
   readonly version: number;
+  /** Its rule packs by sha256, each matching signed metadata and the bundle's pins. */
+  readonly packs: ReadonlyMap<string, Uint8Array>;
 }
 
 /** The result of one update: a verified bundle, a refusal, or an origin that could not be reached. */
@@ -293,7 +298,7 @@ function tufRefusal(error: unknown): Refusal {
 }
 
 /** Checks a verified bundle's shape, group binding, capabilities and provenance (docs/bundle-format.md §6 step 6). */
-function checkPulled(group: string, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root, version: number): PulledBundle | Refusal {
+function checkPulled(group: string, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root, version: number): Omit<PulledBundle, 'packs'> | Refusal {
   const checked = checkVerifiedBundle(group, info, bytes, provenance, root, AGENT_CAPABILITIES);
   return 'code' in checked ? checked : { sha256: checked.sha256, bytes, document: checked.document, version };
 }
@@ -365,23 +370,40 @@ async function updateIn(opts: UpdateOptions, scratch: string): Promise<UpdateOut
   if (!info) return { kind: 'refused', refusals: [refusal('VR1014', targetFilePath(bundlePath))] };
   const cap = opts.maxBundleBytes ?? 256 << 20;
   if (info.length > cap) return { kind: 'refused', refusals: [refusal('VR1010', targetFilePath(bundlePath), { actual: info.length, limit: cap })] };
+  // One download through tuf-js (length and sha256 checked against targets.json), as bytes or the outcome that stops the update.
+  const download = async (t: TargetFile): Promise<Uint8Array | UpdateOutcome> => {
+    try {
+      return new Uint8Array(readFileSync(await updater.downloadTarget(t, path.join(targetDir, sha256Hex(t.path)))));
+    } catch (error) {
+      const failure = opts.fetcher.lastTransportFailure;
+      if (failure) return { kind: 'unreachable', error: failure };
+      const file = targetFilePath(t.path);
+      return { kind: 'refused', refusals: [error instanceof DownloadLengthMismatchError ? refusal('VR1010', file, { actual: 'more', limit: t.length }) : refusal('VR1001', file, { detail: (error as Error).message })] };
+    }
+  };
   const fetched = new Map<string, Uint8Array>();
   for (const p of [bundlePath, provenanceTargetPath(opts.group)]) {
     const t = targets.signed.targets[p];
     if (!t) continue;
-    try {
-      const local = await updater.downloadTarget(t, path.join(targetDir, sha256Hex(p)));
-      fetched.set(p, new Uint8Array(readFileSync(local)));
-    } catch (error) {
-      const failure = opts.fetcher.lastTransportFailure;
-      if (failure) return { kind: 'unreachable', error: failure };
-      const oversize = error instanceof DownloadLengthMismatchError;
-      const file = targetFilePath(p);
-      return { kind: 'refused', refusals: [oversize ? refusal('VR1010', file, { actual: 'more', limit: t.length }) : refusal('VR1001', file, { detail: (error as Error).message })] };
-    }
+    const got = await download(t);
+    if (!(got instanceof Uint8Array)) return got;
+    fetched.set(p, got);
   }
   const checked = checkPulled(opts.group, info, fetched.get(bundlePath) as Uint8Array, fetched.get(provenanceTargetPath(opts.group)), finalRoot, targets.signed.version);
-  return 'code' in checked ? { kind: 'refused', refusals: [checked] } : { kind: 'verified', bundle: checked };
+  if ('code' in checked) return { kind: 'refused', refusals: [checked] };
+  // The rule packs the bundle pins: only those the agent does not hold yet are downloaded.
+  const refs = checkPackTargets(checked.document, targets.signed.targets);
+  if ('code' in refs) return { kind: 'refused', refusals: [refs] };
+  const packs = new Map<string, Uint8Array>();
+  for (const ref of refs) {
+    const held = opts.havePack?.(ref.sha256);
+    const got = held ?? (await download(targets.signed.targets[ref.path] as TargetFile));
+    if (!(got instanceof Uint8Array)) return got;
+    packs.set(ref.sha256, got);
+  }
+  const resolved = resolveRulePacks(checked.document, (sha) => packs.get(sha));
+  if (typeof resolved === 'string') return { kind: 'refused', refusals: [refusal('VR1016', targetFilePath(bundlePath), { detail: resolved })] };
+  return { kind: 'verified', bundle: { ...checked, packs } };
 }
 
 /** When the trusted timestamp in the state expires, if it is readable. */

@@ -18,7 +18,8 @@ import { fileRole, groupOfTargetPath, isSafePath, isSafeSegment, provenanceTarge
 import { parseRoot } from './bundle/metadata.js';
 import { listFiles } from './bundle/repo-files.js';
 import { refusal, type Refusal } from './refusals.js';
-import { checkVerifiedBundle } from './bundle/check-bundle.js';
+import { checkPackTargets, checkVerifiedBundle } from './bundle/check-bundle.js';
+import { resolveRulePacks } from './bundle/rule-packs.js';
 
 /** What to verify and against which trust. */
 export interface VerifyOptions {
@@ -111,13 +112,24 @@ function targetRefusal(fetcher: LocalFetcher, info: TargetFile, all: Record<stri
 }
 
 /** Checks one verified bundle: shape, group binding, capabilities and provenance. */
-function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root): VerifiedBundle | Refusal {
+async function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Array, provenance: Uint8Array | undefined, root: Root, all: Readonly<Record<string, TargetFile>>, fetch: (p: string) => Promise<Uint8Array | Refusal>): Promise<VerifiedBundle | Refusal> {
   const pathGroup = groupOfTargetPath(info.path) ?? '';
   // A bundle for another group than the one asked for is refused as such first (mix-and-match).
   if (opts.group !== undefined && pathGroup !== opts.group) return refusal('VR1008', targetFilePath(info.path), { expected: opts.group, actual: pathGroup });
   const checked = checkVerifiedBundle(pathGroup, info, bytes, provenance, root, opts.capabilities ?? { irVersions: SUPPORTED_IR_VERSIONS });
   if ('code' in checked) return checked;
-  return { path: info.path, group: pathGroup, sha256: checked.sha256, bytes, document: checked.document };
+  // Its rule packs: each pinned by the bundle, signed in targets.json, and well-formed.
+  const refs = checkPackTargets(checked.document, all);
+  if ('code' in refs) return refs;
+  const packs = new Map<string, Uint8Array>();
+  for (const ref of refs) {
+    const got = await fetch(ref.path);
+    if (!(got instanceof Uint8Array)) return got;
+    packs.set(ref.sha256, got);
+  }
+  const document = resolveRulePacks(checked.document, (sha) => packs.get(sha));
+  if (typeof document === 'string') return refusal('VR1016', targetFilePath(info.path), { detail: document });
+  return { path: info.path, group: pathGroup, sha256: checked.sha256, bytes, document };
 }
 
 /** Ticks off every file in OUT: each must be verified metadata, a signed target (checked above), or a root of the chain. */
@@ -187,21 +199,33 @@ async function verifyIn(opts: VerifyOptions, scratch: string): Promise<VerifyRes
   if (opts.bundle !== undefined && !(opts.bundle in all)) return refused([refusal('VR1013', targetFilePath(opts.bundle))]);
   const verifiedBytes = new Map<string, Uint8Array>();
   const refusals: Refusal[] = [];
-  for (const p of wanted) {
+  // Each target is downloaded (and checked against targets.json by tuf-js) once, even when several bundles share it.
+  const failed = new Map<string, Refusal>();
+  const fetch = async (p: string): Promise<Uint8Array | Refusal> => {
+    const known = verifiedBytes.get(p) ?? failed.get(p);
+    if (known) return known;
     const info = all[p] as TargetFile;
     try {
-      const local = await updater.downloadTarget(info, path.join(targetDir, sha256Hex(p)));
-      verifiedBytes.set(p, new Uint8Array(await readFile(local)));
+      const bytes = new Uint8Array(await readFile(await updater.downloadTarget(info, path.join(targetDir, sha256Hex(p)))));
+      verifiedBytes.set(p, bytes);
+      return bytes;
     } catch (error) {
-      refusals.push(error instanceof UnsafeNameError ? refusal('VR1011', targetFilePath(p), { name: p }) : targetRefusal(fetcher, info, all));
+      const why = error instanceof UnsafeNameError ? refusal('VR1011', targetFilePath(p), { name: p }) : targetRefusal(fetcher, info, all);
+      failed.set(p, why);
+      return why;
     }
+  };
+  for (const p of wanted) {
+    const got = await fetch(p);
+    if (!(got instanceof Uint8Array)) refusals.push(got);
   }
   const bundles: VerifiedBundle[] = [];
-  for (const [p, bytes] of verifiedBytes) {
+  for (const [p, bytes] of [...verifiedBytes]) {
     if (!/^groups\/[^/]+\/bundle\.json$/.test(p)) continue;
-    const result = checkBundle(opts, all[p] as TargetFile, bytes, verifiedBytes.get(provenanceTargetPath(groupOfTargetPath(p) ?? '')), finalRoot);
-    if ('code' in result) refusals.push(result);
-    else bundles.push(result);
+    const result = await checkBundle(opts, all[p] as TargetFile, bytes, verifiedBytes.get(provenanceTargetPath(groupOfTargetPath(p) ?? '')), finalRoot, all, fetch);
+    // A pack that failed to download was refused above already.
+    if (!('code' in result)) bundles.push(result);
+    else if (!refusals.includes(result)) refusals.push(result);
   }
   if (opts.bundle === undefined) refusals.push(...tickOff(files, fetcher, new Set(Object.keys(all)), start.root));
   if (refusals.length > 0) return refused(refusals);

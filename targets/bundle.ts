@@ -1,6 +1,7 @@
 /**
  * The bundle target: per-group bundle documents → every file of a signed TUF repository
- * (bundles, their provenance envelopes, root chain, targets, snapshot, timestamp). Pure: no I/O,
+ * (bundles, the rule packs they share, their provenance envelopes, root chain, targets, snapshot,
+ * timestamp). Pure: no I/O,
  * no clock, no randomness, so the same inputs and previous state give byte-identical files.
  */
 import { builtDigest, canonicalBytes, freezeJson, SharedPrefixEncoder } from '../runtime/bundle/canonical.js';
@@ -11,6 +12,7 @@ import type { Lifetimes } from '../runtime/bundle/metadata.js';
 import { parseRoot } from '../runtime/bundle/metadata.js';
 import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelope, type ProvenanceInput } from '../runtime/bundle/provenance.js';
 import { buildMetadata, type BuildProblem, type BuildResult, type RepositoryState, type TargetInput } from '../runtime/bundle/tuf-repo.js';
+import { packBundle } from './rule-packs.js';
 
 /** One host group's bundle: its document (`{irVersion, features, group, ring?, content}`) and rollout ring. */
 export interface GroupBundle {
@@ -84,8 +86,11 @@ export function buildRepository(input: RepositoryInput): BuildResult {
   // content: its bytes and hash state are shared, each group adds only its own tail.
   const encoder = new SharedPrefixEncoder('content');
   const shared: { inputs?: unknown } = {};
+  const packs = new Map<string, Uint8Array>();
   for (const b of [...input.bundles].sort((x, y) => (x.group < y.group ? -1 : 1))) {
-    const bytes = encoder.encode(b.document);
+    const packed = packBundle(b.document);
+    for (const p of packed.packs) packs.set(p.ref.path, p.bytes);
+    const bytes = encoder.encode(packed.document);
     const name = bundleTargetPath(b.group);
     const statement = shareInputs(provenanceStatement({ name, sha256: builtDigest(bytes) }, input.provenance, b.group, b.ring), shared);
     const envelope = signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, signers);
@@ -93,6 +98,8 @@ export function buildRepository(input: RepositoryInput): BuildResult {
     targets.push({ path: name, bytes, custom: { vigil: { kind: 'bundle', group: b.group, ...ring } } });
     targets.push({ path: provenanceTargetPath(b.group), bytes: envelopeBytes(envelope), custom: { vigil: { kind: 'provenance', group: b.group, ...ring } } });
   }
+  // Rule packs are content-addressed: groups with the same rules share one target.
+  for (const [name, bytes] of packs) targets.push({ path: name, bytes, custom: { vigil: { kind: 'rule-pack' } } });
   return buildMetadata({
     targets, roots: input.roots, keys: input.keys, commitTime,
     ...(input.lifetimes ? { lifetimes: input.lifetimes } : {}),

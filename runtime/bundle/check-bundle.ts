@@ -2,7 +2,8 @@ import type { Root, TargetFile } from '@tufjs/models';
 import { refusal, type Refusal } from '../refusals.js';
 import { parseJsonBytes, sha256Hex } from './canonical.js';
 import { bundleDocumentProblems, unsupportedReason, type BundleDocument, type Capabilities } from './envelope.js';
-import { provenanceTargetPath, targetFilePath } from './layout.js';
+import { bundleTargetPath, provenanceTargetPath, targetFilePath } from './layout.js';
+import { rulePackRefs, type RulePackRef } from './rule-packs.js';
 import { subjectDigest, verifyEnvelope } from './provenance.js';
 
 /**
@@ -46,4 +47,22 @@ export function checkVerifiedBundle(
   const subject = subjectDigest(check.statement, info.path);
   if (subject !== sha256) return refusal('VR1017', provFile, { detail: `its subject digest is ${subject ?? 'absent'}, the bundle's is ${sha256}` });
   return { sha256, document };
+}
+
+/**
+ * The rule packs a checked bundle names, each matched against its signed target entry (present,
+ * same length and sha256), so a bundle can only pull in packs the same signed metadata covers.
+ */
+export function checkPackTargets(document: BundleDocument, targets: Readonly<Record<string, TargetFile>>): readonly RulePackRef[] | Refusal {
+  const refs = rulePackRefs(document.content);
+  const file = targetFilePath(bundleTargetPath(document.group));
+  if (typeof refs === 'string') return refusal('VR1016', file, { detail: refs });
+  for (const ref of refs) {
+    const info = targets[ref.path];
+    if (!info) return refusal('VR1014', targetFilePath(ref.path));
+    if (info.length !== ref.length || info.hashes.sha256 !== ref.sha256) {
+      return refusal('VR1009', targetFilePath(ref.path), { by: file, detail: `the bundle pins ${ref.length} bytes with sha256 ${ref.sha256}, targets.json lists ${info.length} bytes with sha256 ${String(info.hashes.sha256)}` });
+    }
+  }
+  return refs;
 }

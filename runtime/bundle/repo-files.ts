@@ -69,14 +69,19 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * Writes artifacts into OUT. With `prune`, target files of earlier builds that are no longer
- * published are removed (only under `targets/`), so OUT holds nothing unsigned.
+ * Writes artifacts into OUT; a file that already has exactly these bytes is left alone (a rebuild
+ * rewrites only what changed, and unchanged rule packs keep their files). With `prune`, target
+ * files of earlier builds that are no longer published are removed (only under `targets/`), so
+ * OUT holds nothing unsigned.
  */
 export async function writeArtifacts(dir: string, artifacts: readonly Artifact[], opts: { prune?: boolean } = {}): Promise<void> {
   const ordered = [...artifacts].sort((a, b) => writeRank(a.path) - writeRank(b.path) || (a.path < b.path ? -1 : 1));
   for (const a of ordered) {
     if (path.isAbsolute(a.path) || a.path.split('/').includes('..')) throw new Error(`refusing to write outside OUT: ${a.path}`);
-    await writeAtomic(path.join(dir, ...a.path.split('/')), a.bytes);
+    const file = path.join(dir, ...a.path.split('/'));
+    const existing = await readIfExists(file).catch(() => undefined);
+    if (existing && Buffer.from(existing.buffer, existing.byteOffset, existing.length).equals(a.bytes)) continue;
+    await writeAtomic(file, a.bytes);
   }
   if (!opts.prune) return;
   const keep = new Set(artifacts.map((a) => a.path));

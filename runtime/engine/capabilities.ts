@@ -44,6 +44,7 @@ export const FEATURE_DESCRIPTIONS = {
   'log-source.jsonl': 'JSON Lines file sources',
   'credential.sealed': 'age-sealed credentials opened with the agent key',
   'self-test': 'self-test vectors replayed before activation',
+  'rule-packs': 'Sigma rules published as content-addressed rule packs that the bundle pins by digest',
 } as const;
 
 /** One feature name. */

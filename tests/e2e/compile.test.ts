@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles } from '../../runtime/bundle/repo-files.js';
+import type { BundleDocument } from '../../runtime/bundle/envelope.js';
+import { resolveRulePacks } from '../../runtime/bundle/rule-packs.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
 
@@ -94,8 +96,12 @@ async function snapshot(out: string): Promise<Map<string, string>> {
   return new Map(files.map((f) => [f, readFileSync(path.join(out, f)).toString('base64')]));
 }
 
+/** A group's bundle with its rule packs' rules put back in `content.rules`, as an agent sees it. */
 function bundle(out: string, g: string): { features: string[]; content: Record<string, unknown>; group: string; irVersion: number } {
-  return JSON.parse(readFileSync(path.join(out, 'targets/groups', g, 'bundle.json'), 'utf8')) as never;
+  const doc = JSON.parse(readFileSync(path.join(out, 'targets/groups', g, 'bundle.json'), 'utf8')) as BundleDocument;
+  const resolved = resolveRulePacks(doc, (sha) => new Uint8Array(readFileSync(path.join(out, 'targets/packs', sha))));
+  if (typeof resolved === 'string') throw new Error(resolved);
+  return resolved as never;
 }
 
 beforeAll(async () => {
@@ -142,6 +148,10 @@ describe('vigil compile', () => {
     expect(ws.group).toBe('workstations');
     expect(ws.irVersion).toBe(1);
     expect((ws.content.rules as { id: string }[]).map((x) => x.id)).toEqual([WHOAMI]);
+    expect(ws.features).toContain('rule-packs');
+    const packsOf = (g: string) => (JSON.parse(readFileSync(path.join(out, 'targets/groups', g, 'bundle.json'), 'utf8')) as { content: { rulePacks: { path: string }[] } }).content.rulePacks.map((p) => p.path);
+    expect(packsOf('workstations')).toHaveLength(1);
+    expect(packsOf('workstations')).not.toEqual(packsOf('servers'));
     expect((sv.content.rules as { id: string }[]).map((x) => x.id)).toEqual([IPCONFIG]);
     expect(ws.content.selfTests).toEqual([{ name: 'recon: whoami is seen once', rule: WHOAMI, events: expect.any(Array), match: 1 }]);
     expect(ws.features).toContain('self-test');
