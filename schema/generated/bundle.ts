@@ -23,9 +23,32 @@ export interface Bundle {
    */
   ring?: string;
   /**
-   * The compiled configuration: detection IR, scores, chains, anomalies, audit checks, services, actions, sealed credentials and self-test vectors (see detection-ir.schema.json).
+   * The compiled configuration: detection IR, scores, chains, anomalies, audit checks, services, actions, sealed credentials and self-test vectors (see detection-ir.schema.json). The Sigma rules are either inline in `rules` or, with the `rule-packs` feature, in content-addressed rule packs listed in `rulePacks` (docs/bundle-format.md §4.1).
    */
   content: {
+    /**
+     * The rule packs whose rules, together, are this bundle's `rules`: each a TUF target `packs/<sha256>` pinned by its exact length and digest.
+     *
+     * Items: One pinned rule pack.
+     */
+    rulePacks?: {
+      /**
+       * Its TUF target path.
+       */
+      path: string;
+      /**
+       * SHA-256 of the pack's bytes (lower-case hex); also the last segment of `path`.
+       */
+      sha256: string;
+      /**
+       * The pack's exact size in bytes.
+       */
+      length: number;
+      /**
+       * How many rules the pack holds.
+       */
+      rules: number;
+    }[];
     [k: string]: unknown | undefined;
   };
 }

@@ -1000,12 +1000,81 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
     "properties": {
       "content": {
         "additionalProperties": true,
-        "description": "The compiled configuration: detection IR, scores, chains, anomalies, audit checks, services, actions, sealed credentials and self-test vectors (see detection-ir.schema.json).",
+        "description": "The compiled configuration: detection IR, scores, chains, anomalies, audit checks, services, actions, sealed credentials and self-test vectors (see detection-ir.schema.json). The Sigma rules are either inline in `rules` or, with the `rule-packs` feature, in content-addressed rule packs listed in `rulePacks` (docs/bundle-format.md §4.1).",
         "examples": [
           {
             "rules": []
           }
         ],
+        "properties": {
+          "rulePacks": {
+            "description": "The rule packs whose rules, together, are this bundle's `rules`: each a TUF target `packs/<sha256>` pinned by its exact length and digest.",
+            "examples": [
+              [
+                {
+                  "length": 108211,
+                  "path": "packs/0000000000000000000000000000000000000000000000000000000000000000",
+                  "rules": 38,
+                  "sha256": "0000000000000000000000000000000000000000000000000000000000000000"
+                }
+              ]
+            ],
+            "items": {
+              "additionalProperties": false,
+              "description": "One pinned rule pack.",
+              "examples": [
+                {
+                  "length": 108211,
+                  "path": "packs/0000000000000000000000000000000000000000000000000000000000000000",
+                  "rules": 38,
+                  "sha256": "0000000000000000000000000000000000000000000000000000000000000000"
+                }
+              ],
+              "properties": {
+                "length": {
+                  "description": "The pack's exact size in bytes.",
+                  "examples": [
+                    108211
+                  ],
+                  "minimum": 1,
+                  "type": "integer"
+                },
+                "path": {
+                  "description": "Its TUF target path.",
+                  "examples": [
+                    "packs/0000000000000000000000000000000000000000000000000000000000000000"
+                  ],
+                  "pattern": "^packs/[0-9a-f]{64}$",
+                  "type": "string"
+                },
+                "rules": {
+                  "description": "How many rules the pack holds.",
+                  "examples": [
+                    38
+                  ],
+                  "minimum": 0,
+                  "type": "integer"
+                },
+                "sha256": {
+                  "description": "SHA-256 of the pack's bytes (lower-case hex); also the last segment of `path`.",
+                  "examples": [
+                    "0000000000000000000000000000000000000000000000000000000000000000"
+                  ],
+                  "pattern": "^[0-9a-f]{64}$",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "path",
+                "sha256",
+                "length",
+                "rules"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          }
+        },
         "type": "object"
       },
       "features": {
