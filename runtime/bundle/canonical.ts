@@ -176,7 +176,19 @@ export function canonicalJson(value: unknown): string {
 
 /** The RFC 8785 canonical UTF-8 bytes of a JSON value: the one wire form of every Vigil file. */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return new Uint8Array(Buffer.from(canonicalJson(value), 'utf8'));
+  return utf8Bytes(canonicalJson(value));
+}
+
+/**
+ * UTF-8 bytes of a string as a plain Uint8Array (not a Buffer) that owns its memory. A large
+ * Buffer.from already has a memory block of its own, so it is viewed rather than copied (for
+ * a bundle-sized text the copy cost as much as the encoding); small ones come from Buffer's
+ * shared pool and are copied out of it.
+ */
+function utf8Bytes(text: string): Uint8Array {
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) return new Uint8Array(buffer.buffer, 0, buffer.byteLength);
+  return new Uint8Array(buffer);
 }
 
 /** Lower-case hex SHA-256 of raw bytes. */

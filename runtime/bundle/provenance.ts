@@ -3,7 +3,7 @@
  * per bundle, signed in a DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md)
  * with Ed25519 over PAE(payloadType, payload). Verifiable offline with the targets keys of the trust root.
  */
-import { canonicalBytes, parseJsonBytes } from './canonical.js';
+import { canonicalBytes, canonicalJson, freezeJson, parseJsonBytes } from './canonical.js';
 import { signBytes, verifyBytes, type PublicKey, type SigningKey } from './keys.js';
 
 /** The in-toto statement type. */
@@ -33,9 +33,24 @@ export interface Envelope {
   readonly signatures: readonly { readonly keyid: string; readonly sig: string }[];
 }
 
+/** The last input list sorted, with a copy of what it was made from (every group of a build passes the same list). */
+let lastInputs: { readonly given: ProvenanceInput['inputs']; readonly copy: readonly { path: string; sha256: string }[]; readonly list: readonly unknown[] } | undefined;
+
+/**
+ * The provenance `inputs` list: sorted by path, and frozen so its canonical text (most of a
+ * statement: every input file's digest) is serialized once however many groups name it.
+ */
+function inputsOf(inputs: ProvenanceInput['inputs']): readonly unknown[] {
+  const last = lastInputs;
+  if (last && last.given === inputs && last.copy.length === inputs.length && last.copy.every((c, i) => c.path === inputs[i]!.path && c.sha256 === inputs[i]!.sha256)) return last.list;
+  const copy = inputs.map((i) => ({ path: i.path, sha256: i.sha256 }));
+  const list = freezeJson([...copy].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((i) => ({ path: i.path, digest: { sha256: i.sha256 } })));
+  lastInputs = { given: inputs, copy, list };
+  return list;
+}
+
 /** The in-toto statement of one bundle. */
 export function provenanceStatement(subject: { name: string; sha256: string }, p: ProvenanceInput, group: string, ring?: string): object {
-  const inputs = [...p.inputs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((i) => ({ path: i.path, digest: { sha256: i.sha256 } }));
   return {
     _type: STATEMENT_TYPE,
     subject: [{ name: subject.name, digest: { sha256: subject.sha256 } }],
@@ -45,16 +60,24 @@ export function provenanceStatement(subject: { name: string; sha256: string }, p
       ...(ring === undefined ? {} : { ring }),
       source: { commit: p.commit, tree: p.tree, author: p.author, commitTime: p.commitTime },
       compiler: { name: 'vigil', version: p.compilerVersion },
-      inputs,
+      inputs: inputsOf(p.inputs),
     },
   };
 }
 
 /** DSSE's pre-authentication encoding: `DSSEv1 <len> <type> <len> <body>`. */
 export function pae(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), Buffer.from(payload)]);
+  const head = `DSSEv1 ${Buffer.byteLength(payloadType, 'utf8')} ${payloadType} ${payload.length} `;
+  const headLength = Buffer.byteLength(head, 'utf8');
+  // One allocation, every byte written: the head, then the payload copied once.
+  const out = Buffer.allocUnsafe(headLength + payload.length);
+  out.write(head, 0, 'utf8');
+  out.set(payload, headLength);
+  return out;
 }
+
+/** The payload bytes of envelopes signEnvelope made, so envelopeBytes need not re-encode their base64. */
+const signedPayloads = new WeakMap<Envelope, { readonly payload: string }>();
 
 /** Signs a payload into a DSSE envelope (signatures sorted by keyid). */
 export function signEnvelope(payload: Uint8Array, payloadType: string, keys: readonly SigningKey[]): Envelope {
@@ -62,12 +85,30 @@ export function signEnvelope(payload: Uint8Array, payloadType: string, keys: rea
   const signatures = [...keys]
     .sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0))
     .map((k) => ({ keyid: k.keyid, sig: signBytes(k, message).toString('base64') }));
-  return { payloadType, payload: Buffer.from(payload).toString('base64'), signatures };
+  const base64 = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('base64');
+  const envelope: Envelope = { payloadType, payload: base64, signatures };
+  signedPayloads.set(envelope, { payload: base64 });
+  return envelope;
 }
 
-/** The canonical file bytes of an envelope. */
+/**
+ * The canonical file bytes of an envelope: `{"payload":"<base64>","payloadType":...,"signatures":[...]}`
+ * (members in canonical order). Base64 needs no JSON escaping, so for an envelope signEnvelope
+ * made (its payload unchanged) the payload is written as is instead of going through the
+ * serializer; anything else takes canonicalBytes.
+ */
 export function envelopeBytes(envelope: Envelope): Uint8Array {
-  return canonicalBytes(envelope);
+  const known = signedPayloads.get(envelope);
+  if (known === undefined || known.payload !== envelope.payload || Object.keys(envelope).length !== 3) return canonicalBytes(envelope);
+  const head = '{"payload":"';
+  const tail = `",${canonicalJson({ payloadType: envelope.payloadType, signatures: envelope.signatures }).slice(1)}`;
+  const tailLength = Buffer.byteLength(tail, 'utf8');
+  const out = new Uint8Array(head.length + known.payload.length + tailLength);
+  const view = Buffer.from(out.buffer, out.byteOffset, out.length);
+  view.write(head, 0, 'latin1');
+  view.write(known.payload, head.length, 'latin1');
+  view.write(tail, head.length + known.payload.length, 'utf8');
+  return out;
 }
 
 /** The result of checking an envelope: the statement, or why it is refused. */

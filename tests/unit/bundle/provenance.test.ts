@@ -29,6 +29,26 @@ describe('DSSE provenance', () => {
     expect(verifyEnvelope(new TextEncoder().encode('nope'), [key]).ok).toBe(false);
   });
 
+  it('writes an envelope exactly as the canonical serializer does, and the same statement once per group list', () => {
+    const envelope = signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, [key, generateSigningKey().key]);
+    expect(envelopeBytes(envelope)).toEqual(canonicalBytes(envelope));
+    // A copy (not made by signEnvelope) and a changed payload take the serializer.
+    expect(envelopeBytes({ ...envelope })).toEqual(canonicalBytes(envelope));
+    const changed = { ...envelope, payload: Buffer.from('other').toString('base64') };
+    expect(envelopeBytes(changed)).toEqual(canonicalBytes(changed));
+    const input = provenance(new Date('2026-01-01T00:00:00Z'));
+    const a = provenanceStatement({ name: 'groups/g1/bundle.json', sha256: 'a'.repeat(64) }, input, 'g1') as { predicate: { inputs: unknown } };
+    const b = provenanceStatement({ name: 'groups/g2/bundle.json', sha256: 'b'.repeat(64) }, input, 'g2') as { predicate: { inputs: unknown } };
+    expect(b.predicate.inputs).toBe(a.predicate.inputs);
+    // A list changed in place is sorted again.
+    const inputs = [...input.inputs, { path: 'a-first.yaml', sha256: 'c'.repeat(64) }];
+    const before = provenanceStatement({ name: 'n', sha256: 'a'.repeat(64) }, { ...input, inputs }, 'g1') as { predicate: { inputs: { path: string }[] } };
+    inputs[inputs.length - 1] = { path: 'z-last.yaml', sha256: 'c'.repeat(64) };
+    const after = provenanceStatement({ name: 'n', sha256: 'a'.repeat(64) }, { ...input, inputs }, 'g1') as { predicate: { inputs: { path: string }[] } };
+    expect(before.predicate.inputs[0]!.path).toBe('a-first.yaml');
+    expect(after.predicate.inputs.at(-1)!.path).toBe('z-last.yaml');
+  });
+
   it('is deterministic', () => {
     expect(envelopeBytes(signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, [key]))).toEqual(bytes);
   });
