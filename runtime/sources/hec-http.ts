@@ -46,8 +46,44 @@ const BAD_ENCODING: HecStatus = { status: 415, body: { text: 'Unsupported conten
 const NOT_FOUND: HecStatus = { status: 404, body: { text: 'The requested URL was not found on this server.', code: 404 } };
 const METHOD: HecStatus = { status: 405, body: { text: 'Method not allowed', code: 405 } };
 
-/** Reads a request body up to `limit` bytes (after gzip), within `timeoutMs`. */
-function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+/** One body read's deadline. */
+interface Deadline {
+  readonly at: number;
+  readonly expire: () => void;
+}
+
+/** Body-read deadlines, checked by one timer (a few times per timeout) instead of a timer per request. */
+class Deadlines {
+  private readonly live = new Set<Deadline>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly ms: number) {
+    this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, Math.floor(ms / 4))));
+    this.timer.unref();
+  }
+
+  add(expire: () => void): Deadline {
+    const d = { at: Date.now() + this.ms, expire };
+    this.live.add(d);
+    return d;
+  }
+
+  remove(d: Deadline): void {
+    this.live.delete(d);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const d of this.live) if (d.at <= now) d.expire();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Reads a request body up to `limit` bytes (after gzip), before its deadline in `deadlines`. */
+function readBody(req: IncomingMessage, limit: number, deadlines: Deadlines): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const encoding = req.headers['content-encoding']?.toLowerCase() ?? 'identity';
     if (encoding !== 'identity' && encoding !== 'gzip') return reject(new BodyError(BAD_ENCODING));
@@ -61,14 +97,14 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
     const finish = (error?: Error, body?: Buffer) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      deadlines.remove(deadline);
       if (error) {
         stream.removeAllListeners('data');
         if (stream !== req) (stream as ReturnType<typeof createGunzip>).destroy();
         reject(error);
       } else resolve(body!);
     };
-    const timer = setTimeout(() => finish(new BodyError(TIMEOUT)), timeoutMs);
+    const deadline = deadlines.add(() => finish(new BodyError(TIMEOUT)));
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
       // Counted after decompression, so a gzip bomb stops at the limit instead of filling memory.
@@ -94,18 +130,18 @@ function tokenChecker(tokens: readonly string[]): (presented: string) => boolean
   };
 }
 
-/** A fixed answer encoded once: the header list and the body bytes. */
+/** A fixed answer encoded once: the header list and the body (a string, so Node sends it with the headers in one chunk). */
 interface Encoded {
   readonly head: string[];
-  readonly body: Buffer;
+  readonly body: string;
 }
 const encoded = new WeakMap<HecStatus, Encoded>();
 
 function encode(status: HecStatus): Encoded {
   let e = encoded.get(status);
   if (!e) {
-    const body = Buffer.from(JSON.stringify(status.body));
-    encoded.set(status, (e = { head: ['Content-Type', 'application/json', 'Content-Length', String(body.length)], body }));
+    const body = JSON.stringify(status.body);
+    encoded.set(status, (e = { head: ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))], body }));
   }
   return e;
 }
@@ -132,6 +168,7 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
   const authorized = new WeakMap<Socket, string>();
 
   let inFlight = 0;
+  const deadlines = new Deadlines(bodyTimeout);
 
   const pick = (name: string | null | undefined): Served | undefined => (name ? served.get(name) : defaultSource);
 
@@ -172,7 +209,7 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
     inFlight++;
     let body: Buffer;
     try {
-      body = await readBody(req, limit, bodyTimeout);
+      body = await readBody(req, limit, deadlines);
     } catch (error) {
       const status = error instanceof BodyError ? error.status : HEC.internalError;
       report(problem('VS1010', 'http-receiver', { status: status.status, peer: req.socket.remoteAddress ?? '?', detail: status.body.text }));
@@ -233,7 +270,10 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
   return {
     port,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => {
+        deadlines.close();
+        resolve();
+      });
       server.closeIdleConnections();
     }),
   };

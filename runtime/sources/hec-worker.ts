@@ -4,8 +4,8 @@
  * thread, and both cores of a small collector do useful work. A request is answered with success
  * only after its record was written to the spool's current segment (spool/spool-writer.ts: in the
  * page cache, so it survives the process being killed). The main thread reads the records back
- * from the files itself (spool/spool-reader.ts); this thread only tells it, once per event-loop
- * turn, where the segments it wrote to now end. The queue's size is one shared counter: this
+ * from the files itself (spool/spool-reader.ts); this thread only tells it, a few hundred times a
+ * second at most, where the segments it wrote to now end. The queue's size is one shared counter: this
  * thread adds a request's events when it stores them, the main thread subtracts them once the
  * sink took them, so no message goes back per request. Messages are the `ToMain` and `ToWorker`
  * unions of hec.ts.
@@ -27,7 +27,9 @@ let http: HecHttp | undefined;
 let writer: SpoolWriter | undefined;
 let closed = false;
 
-// Ends of the segments written since the last notice, sent once per turn.
+// Ends of the segments written since the last notice, sent at most every NOTICE_MS: the answers do
+// not wait for it, and a message per request would cost this thread more than the request.
+const NOTICE_MS = 2;
 const written = new Map<number, number>();
 let noticeScheduled = false;
 function notice(): void {
@@ -67,7 +69,7 @@ try {
       written.set(end.segment, end.offset);
       if (!noticeScheduled) {
         noticeScheduled = true;
-        setImmediate(notice);
+        setTimeout(notice, NOTICE_MS);
       }
     },
   };

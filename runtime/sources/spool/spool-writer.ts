@@ -3,14 +3,15 @@
  * write returned is in the operating system's page cache: it survives the agent process being
  * killed (SIGKILL, a crash, a restart), which is what the receiver's 200 promises; it is not
  * fsync'ed per request (a power loss may drop the last records written, and spool-recover.ts then
- * cuts the torn tail off instead of reading it). Segments are fsync'ed when they are closed.
+ * cuts the torn tail off instead of reading it). A full segment is fsync'ed in the background
+ * (the thread pool) when the next one starts, and the last one when the writer closes.
  */
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, writevSync } from 'node:fs';
+import { close, closeSync, mkdirSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { encodeHeader, segmentName, type RecordKind, type SpoolPosition } from './spool-format.js';
 
 /** A segment is closed and the next one started once it holds this many bytes. */
-export const SEGMENT_BYTES = 8 << 20;
+export const SEGMENT_BYTES = 32 << 20;
 
 /** The writing end of a spool directory; only one may be open on a directory at a time. */
 export class SpoolWriter {
@@ -18,13 +19,15 @@ export class SpoolWriter {
   private size = 0;
 
   /** `segment` is the number of the first segment to create (after every existing one). */
-  constructor(private readonly dir: string, private segment: number) {}
+  constructor(private readonly dir: string, private segment: number, private readonly segmentBytes = SEGMENT_BYTES) {
+    mkdirSync(dir, { recursive: true });
+  }
 
   /** Appends one record; returns where the segment now ends. Throws when the write fails, leaving the segment as it was. */
   append(kind: RecordKind, key: Buffer, count: number, payload: Uint8Array): SpoolPosition {
     const header = encodeHeader(kind, key, count, payload);
     const total = header.length + payload.length;
-    if (this.fd !== undefined && this.size > 0 && this.size + total > SEGMENT_BYTES) this.rotate();
+    if (this.fd !== undefined && this.size > 0 && this.size + total > this.segmentBytes) this.rotate();
     // Created on the first record, so a receiver that never accepts anything leaves no empty file.
     this.fd ??= openSync(path.join(this.dir, segmentName(this.segment)), 'a');
     let written = 0;
@@ -49,12 +52,16 @@ export class SpoolWriter {
   }
 
   private rotate(): void {
-    this.closeSegment();
+    const fd = this.fd;
+    this.fd = undefined;
     this.segment++;
     this.size = 0;
+    // Synced off this thread: durability against a process crash does not need it, only a power loss does.
+    if (fd !== undefined) fdatasync(fd, () => close(fd, () => undefined));
   }
 
-  private closeSegment(): void {
+  /** Syncs and closes the current segment. */
+  close(): void {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
@@ -64,10 +71,5 @@ export class SpoolWriter {
       // Durability against a process crash does not need it; a power loss is the only cost.
     }
     closeSync(fd);
-  }
-
-  /** Syncs and closes the current segment. */
-  close(): void {
-    this.closeSegment();
   }
 }
