@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { canonicalJson, freezeJsonCanonical, freezeJsonCanonicalLazy } from '../runtime/bundle/canonical.js';
 import { knownRuleFeatures, ruleFeatures } from './lower/features-used.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
-import { loadPipeline } from './sigma/pipelines.js';
+import { pipelineDigest } from './sigma/pipelines.js';
 import type { Source } from './source.js';
 import type { DocKind } from './stages/classify.js';
 
@@ -105,11 +105,18 @@ function codeFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** The digest of the Sigma settings, or undefined when they cannot be keyed (then nothing is cached). */
+/**
+ * The digest of the Sigma settings, or undefined when they cannot be keyed (then nothing is
+ * cached). A named pipeline counts by its file's bytes, so it is not parsed just to be keyed.
+ */
 export function settingsDigest(sigma: SigmaOptions): string | undefined {
   try {
-    const pipeline = sigma.pipelineData ?? (sigma.pipeline === undefined ? null : loadPipeline(sigma.pipeline));
-    if (pipeline instanceof Error) return undefined;
+    let pipeline: unknown = sigma.pipelineData ?? null;
+    if (sigma.pipelineData === undefined && sigma.pipeline !== undefined) {
+      const digest = pipelineDigest(sigma.pipeline);
+      if (digest instanceof Error) return undefined;
+      pipeline = { name: sigma.pipeline, sha256: digest };
+    }
     const text = canonicalJson({ pipeline, placeholders: sigma.placeholders ?? {}, fieldMap: sigma.fieldMap ?? {} });
     return createHash('sha256').update(text).digest('hex');
   } catch {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,24 +100,55 @@ export function pipelineFromData(data: unknown, name: string): Pipeline {
   return { name, fieldMap: asFieldMap(spec.fieldMap, 'spec'), logsources };
 }
 
-const cache = new Map<string, Pipeline | Error>();
+/** A pipeline file as read (its digest keys the compile cache), parsed on first use. */
+interface PipelineFile {
+  readonly digest: string;
+  readonly text: string;
+  parsed?: Pipeline | Error;
+}
 
-/** Loads a pipeline by name (policies/pipelines/<name>.yml under the package root) or by file path. */
-export function loadPipeline(nameOrPath: string): Pipeline | Error {
-  const hit = cache.get(nameOrPath);
-  if (hit) return hit;
-  let result: Pipeline | Error;
+/** Pipelines by the name or path asked for: read once per process, or again when pipelineDigest finds new bytes. */
+const files = new Map<string, PipelineFile | Error>();
+
+/** Finds and reads a pipeline by name (policies/pipelines/<name>.yml under the package root) or by file path. */
+function readPipeline(nameOrPath: string): PipelineFile | Error {
   try {
     const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\') || /\.ya?ml$/.test(nameOrPath);
     const dir = path.join(packageRoot(), 'policies', 'pipelines');
     const file = isPath ? path.resolve(nameOrPath) : [path.join(dir, `${nameOrPath}.yml`), path.join(dir, `${nameOrPath}.yaml`)].find((f) => existsSync(f));
     if (!file || !existsSync(file)) throw new Error(`no file policies/pipelines/${nameOrPath}.yml`);
-    result = pipelineFromData(parse(readFileSync(file, 'utf8')), nameOrPath);
+    const bytes = readFileSync(file);
+    return { digest: createHash('sha256').update(bytes).digest('hex'), text: bytes.toString('utf8') };
   } catch (error) {
-    result = error instanceof Error ? error : new Error(String(error));
+    return error instanceof Error ? error : new Error(String(error));
   }
-  cache.set(nameOrPath, result);
-  return result;
+}
+
+/**
+ * The SHA-256 of a pipeline file's bytes, read now (what the compile cache is keyed by, so a
+ * warm build need not parse the pipeline at all). A changed file replaces the one loadPipeline
+ * would use, so the pipeline compiled with is always the one digested.
+ */
+export function pipelineDigest(nameOrPath: string): string | Error {
+  const now = readPipeline(nameOrPath);
+  const known = files.get(nameOrPath);
+  if (now instanceof Error || known === undefined || known instanceof Error || known.digest !== now.digest) files.set(nameOrPath, now);
+  return now instanceof Error ? now : now.digest;
+}
+
+/** Loads a pipeline by name (policies/pipelines/<name>.yml under the package root) or by file path. */
+export function loadPipeline(nameOrPath: string): Pipeline | Error {
+  let file = files.get(nameOrPath);
+  if (file === undefined) files.set(nameOrPath, (file = readPipeline(nameOrPath)));
+  if (file instanceof Error) return file;
+  if (file.parsed === undefined) {
+    try {
+      file.parsed = pipelineFromData(parse(file.text), nameOrPath);
+    } catch (error) {
+      file.parsed = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+  return file.parsed;
 }
 
 /** The variants a rule's logsource means under a pipeline: [] means "no constraint" (one unscoped variant). */

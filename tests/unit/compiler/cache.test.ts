@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../bin/main.js';
 import { compile } from '../../../compiler/index.js';
 import { isJsonExact } from '../../../compiler/cache.js';
+import { canonicalJson } from '../../../runtime/bundle/canonical.js';
 import { listFiles } from '../../../runtime/bundle/repo-files.js';
 import { memoryIo } from '../../helpers/memory-io.js';
 
@@ -210,6 +211,35 @@ describe('compile cache', () => {
     expect(await stats(two)).toMatchObject({ hits: n - 1, misses: 0 });
     const pack = listEntries(cacheDir).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes('packs-two'))!;
     expect(pack).not.toContain('rules/r5.yml');
+  });
+
+  it('keys entries by the pipeline file\'s bytes, and compiles with the file as it is now', async () => {
+    const repo = path.join(tmp, 'pipeline');
+    writeRepo(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-pipeline');
+    const pipeline = path.join(tmp, 'pipeline.yml');
+    const windows = readFileSync(path.join(import.meta.dirname, '../../../policies/pipelines/windows.yml'), 'utf8');
+    writeFileSync(pipeline, windows);
+    const run = async () => {
+      const r = await compile({ dir: repo }, { sigma: { pipeline }, cacheDir });
+      if (!r.ok) throw new Error('compile failed');
+      const ir = [...r.sigma.values()].find((c) => c.id === ids[0])!.ir;
+      return { stats: r.cache!, text: canonicalJson(ir) };
+    };
+    const n = Object.keys(FILES).length;
+    const cold = await run();
+    expect(cold.stats).toMatchObject({ hits: 0, misses: n });
+    expect(cold.text).toContain('"field":"NewProcessName"');
+    expect((await run()).stats).toMatchObject({ hits: n, misses: 0 });
+    // Same process, changed file: every entry misses, and the new field map is used.
+    writeFileSync(pipeline, windows.replace('Image: NewProcessName', 'Image: ChangedImage'));
+    const changed = await run();
+    expect(changed.stats).toMatchObject({ hits: 0, misses: n });
+    expect(changed.text).toContain('"field":"ChangedImage"');
+    expect(changed.text).not.toContain('"field":"NewProcessName"');
+    const warm = await run();
+    expect(warm.stats).toMatchObject({ hits: n, misses: 0 });
+    expect(warm.text).toBe(changed.text);
   });
 
   it('refuses a cache directory inside OUT, and --cache with --no-cache', async () => {
