@@ -3,10 +3,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compile, type Options } from 'json-schema-to-typescript';
 import { KIND_LIST, SCHEMA_BASE, kebabOf, kindRows, renderKinds } from './gen-kinds.js';
+import { renderValidators } from './gen-validators.js';
 
 /**
  * `npm run gen`: turns every schema/*.schema.json into a TypeScript module in
- * schema/generated/, plus kinds.ts (kind table and embedded schemas). Output is
+ * schema/generated/, plus kinds.ts (kind table and embedded schemas) and validators.ts
+ * (precompiled validators, schema/gen-validators.ts). Output is
  * deterministic so tests/unit/schema/schema-drift.test.ts can compare it byte for byte.
  */
 
@@ -131,6 +133,7 @@ export async function generateAll(schemaDir: string, opts: GenerateOptions = {})
   const byId = new Map<string, object>();
   for (const schema of schemas.values()) byId.set(schema.$id as string, schema);
   out.set('generated/kinds.ts', renderKinds(kindRows(descriptions), byId, BANNER));
+  out.set('generated/validators.ts', renderValidators([...schemas.values()], BANNER));
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

@@ -1,6 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { SCHEMAS } from '../../schema/generated/kinds.js';
+import { VALIDATORS } from '../../schema/generated/validators.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -18,12 +19,17 @@ function instance(): Ajv2020 {
   return ajv;
 }
 
-/** The compiled validator for a schema `$id`, compiled once per process; undefined when absent. */
+/**
+ * The validator for a schema `$id`: precompiled by `npm run gen` (schema/gen-validators.ts), or
+ * compiled once per process when the generated module lacks it; undefined when absent.
+ */
 export function validatorFor(schemaId: string): ValidateFunction | undefined {
   const cached = compiled.get(schemaId);
   if (cached !== undefined) return cached ?? undefined;
   let fn: ValidateFunction | null = null;
-  if (SCHEMAS[schemaId] !== undefined) fn = instance().getSchema(schemaId) ?? null;
+  const pre = VALIDATORS[schemaId];
+  if (typeof pre === 'function') fn = pre as ValidateFunction;
+  else if (SCHEMAS[schemaId] !== undefined) fn = instance().getSchema(schemaId) ?? null;
   compiled.set(schemaId, fn);
   return fn ?? undefined;
 }

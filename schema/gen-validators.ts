@@ -1,0 +1,41 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import standaloneCodeModule from 'ajv/dist/standalone/index.js';
+import addFormatsModule from 'ajv-formats';
+
+/**
+ * Precompiled validators (Ajv's standalone code) for every schema, so a `vigil` process never
+ * compiles a schema at run time: compiling the Sigma rule schema alone took ~400 ms of every
+ * `vigil check`/`compile`, however few files changed. The options must stay those of
+ * compiler/stages/schema-registry.ts (its fallback compiles with them), since diagnostics are
+ * built from the errors (`allErrors`, `verbose`).
+ */
+
+// Both are CommonJS; under NodeNext their default import is the function itself.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const standaloneCode = ((standaloneCodeModule as unknown as { default?: unknown }).default ?? standaloneCodeModule) as (ajv: Ajv2020, refs: Record<string, string>) => string;
+
+/** The TypeScript module exporting `VALIDATORS` ($id -> validate function) for these schemas. */
+export function renderValidators(schemas: readonly Record<string, unknown>[], banner: string): string {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { source: true } });
+  addFormats(ajv);
+  const ids = schemas.map((s) => s.$id as string).sort();
+  for (const s of schemas) ajv.addSchema(s);
+  const refs: Record<string, string> = {};
+  ids.forEach((id, i) => (refs[`v${i}`] = id));
+  // Standalone code is CommonJS (`exports.vN = …`, `require(...)` of Ajv's runtime helpers):
+  // wrapped so it runs as this project's ES module, with `require` from createRequire.
+  const body = standaloneCode(ajv, refs).replace(/^"use strict";/, '');
+  return [
+    banner,
+    '// @ts-nocheck',
+    '/* eslint-disable */',
+    "import { createRequire } from 'node:module';",
+    'const require = createRequire(import.meta.url);',
+    'const exports = {};',
+    body,
+    `const IDS = ${JSON.stringify(ids)};`,
+    '/** Precompiled validate functions by schema `$id`. */',
+    'export const VALIDATORS: Readonly<Record<string, unknown>> = Object.fromEntries(IDS.map((id, i) => [id, exports[`v${i}`]]));',
+    '',
+  ].join('\n');
+}
