@@ -61,13 +61,13 @@ describe('rule packs on the agent', () => {
     };
     // Rule packs hold rules only, so groups with the same rules share them: vary the rules.
     const one = await activate('g1');
-    const other = packBundle({ ...bundleDocument('g2'), content: { ...bundleDocument('g2').content, rules: reconRules().slice(0, 1), selfTests: [] } });
+    const other = packBundle(bundleDocument('g2', { rules: reconRules().slice(0, 1), selfTest: [] }));
     const twoBytes = canonicalBytes(other.document);
     state.packs.write(new Map(other.packs.map((x) => [x.ref.sha256, x.bytes])));
     const p2 = await prepareBundle(twoBytes, 2, undefined, undefined, undefined, lookup);
     if ('code' in p2) throw new Error(p2.message);
     state.activate(p2, twoBytes, new Date(1));
-    const three = packBundle({ ...bundleDocument('g3'), content: { ...bundleDocument('g3').content, rules: reconRules().slice(1), selfTests: [] } });
+    const three = packBundle(bundleDocument('g3', { rules: reconRules().slice(1), selfTest: [] }));
     const threeBytes = canonicalBytes(three.document);
     state.packs.write(new Map(three.packs.map((x) => [x.ref.sha256, x.bytes])));
     const p3 = await prepareBundle(threeBytes, 3, undefined, undefined, undefined, lookup);
