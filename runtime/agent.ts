@@ -19,7 +19,8 @@ import type { SourcedEvent } from './sources/event-sink.js';
 import type { Problem } from './sources/problems.js';
 import { SqliteStateStore } from './state/engine-state.js';
 import { openStore, type Store } from './state/store.js';
-import { backoffDelay, trustedExpiry, updateBundle, type RecordingFetcher, type TransportError } from './pull.js';
+import type { TransportError } from './http-request.js';
+import { backoffDelay, trustedExpiry, updateBundle, type RecordingFetcher } from './pull.js';
 import type { Refusal } from './refusals.js';
 import { MAX_ERRORS, type AgentStatus, type StatusError } from './status.js';
 

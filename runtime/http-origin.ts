@@ -4,7 +4,8 @@
  * the agent's status to `POST /status`.
  */
 import type { Origin } from './agent.js';
-import { HttpFetcher, httpRequest, type Limits } from './pull.js';
+import { httpRequest, type Limits } from './http-request.js';
+import { HttpFetcher } from './pull.js';
 
 /** Options of the HTTP(S) origin. */
 export interface HttpOriginOptions {

@@ -12,7 +12,8 @@ import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/erro
 import { isSafePath } from './bundle/layout.js';
 import { listFiles } from './bundle/repo-files.js';
 import type { Origin } from './agent.js';
-import { httpRequest, recordServed, TransportFailure, withScratchFile, type Limits, type RecordingFetcher, type TransportError } from './pull.js';
+import { httpRequest, type Limits, type TransportError } from './http-request.js';
+import { recordServed, TransportFailure, withScratchFile, type RecordingFetcher } from './pull.js';
 
 /** A parsed `HOST:PORT/REPO:TAG` reference. */
 export interface OciRef {

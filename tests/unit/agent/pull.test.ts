@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
-import { backoffDelay, HttpFetcher, httpRequest, TransportFailure } from '../../../runtime/pull.js';
+import { httpRequest } from '../../../runtime/http-request.js';
+import { backoffDelay, HttpFetcher, TransportFailure } from '../../../runtime/pull.js';
 
 /** The agent's transport against a real local server that misbehaves on purpose. */
 
