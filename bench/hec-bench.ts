@@ -44,6 +44,8 @@ interface Stats {
   readonly processed: number;
   readonly alerts: number;
   readonly queued: number;
+  /** CPU time of the server process so far, all threads, in microseconds. */
+  readonly cpu: number;
 }
 
 /** Child mode: a bare server or the receiver; prints nothing, talks over IPC. */
@@ -83,7 +85,10 @@ async function serve(kind: string, eventsPerRequest: number): Promise<void> {
   // A clean exit on SIGTERM, so a --cpu-prof profile gets written.
   process.on('SIGTERM', () => process.exit(0));
   process.on('message', (m) => {
-    if (m === 'stats') process.send!({ processed, alerts, queued: queued() } satisfies Stats);
+    if (m === 'stats') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ processed, alerts, queued: queued(), cpu: user + system } satisfies Stats);
+    }
   });
   process.send!({ port });
 }
@@ -111,7 +116,7 @@ function ask<T>(child: ReturnType<typeof fork>, pick: (m: Record<string, unknown
   });
 }
 
-async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number }> {
+async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number; cpuPerRequest: number }> {
   // Request bodies: real events as HEC envelopes, one per line, as forwarders send them; each
   // connection cycles through SAMPLE_EVENTS different events so the engine sees a varied stream.
   const bodies: { body: string }[] = [];
@@ -137,7 +142,9 @@ async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly str
     const accepted = result['2xx'] * eventsPerRequest;
     // Events the server finished with during the window; for the receiver that means evaluated by the engine.
     const rate = Math.min(accepted, processed) / result.duration;
-    return { rate, accepted, processed, rejected: result.non2xx, p99: result.latency.p99, alerts: after.alerts - before.alerts, ...(rules !== undefined ? { rules } : {}) };
+    // CPU per answered request, all of the server's threads: unlike the rates, it barely moves when other work shares the machine.
+    const cpuPerRequest = (after.cpu - before.cpu) / Math.max(1, result['2xx'] + result.non2xx);
+    return { rate, accepted, processed, rejected: result.non2xx, p99: result.latency.p99, alerts: after.alerts - before.alerts, cpuPerRequest, ...(rules !== undefined ? { rules } : {}) };
   } finally {
     child.kill();
   }
@@ -175,6 +182,8 @@ async function main(): Promise<void> {
       { name: `receiver p99 latency, ${per}`, value: hec.p99, unit: 'ms' },
     );
     if (alone) figures.push({ name: `receiver without rules / bare server, ${per}`, value: (alone.rate / bare.rate) * 100, unit: '%' });
+    figures.push({ name: `server CPU per request: bare, ${per}`, value: bare.cpuPerRequest, unit: 'us' }, { name: `server CPU per request: receiver, ${per}`, value: hec.cpuPerRequest, unit: 'us' });
+    if (alone) figures.push({ name: `server CPU per request: receiver without rules, ${per}`, value: alone.cpuPerRequest, unit: 'us' });
     // Evaluation runs on one thread, so the receiver with rules can never pass this ratio.
     if (batch === 1) figures.push({ name: `ceiling: engine alone / bare server, ${per}`, value: (engineRate / bare.rate) * 100, unit: '%' });
     notes.push(`${per}: ${CONNECTIONS} connections for ${DURATION_S}s; receiver answered ${hec.rejected} requests with 503 (back-pressure), acknowledged ${hec.accepted} and evaluated ${hec.processed} events (${hec.alerts} alerts); bare p99 ${bare.p99} ms`);

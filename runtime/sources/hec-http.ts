@@ -22,8 +22,8 @@ import { problem, type Problem, type ProblemSink } from './problems.js';
 export interface Intake {
   /** True when `n` more events would not fit in the queue. */
   wouldOverflow(n: number): boolean;
-  /** Stores a request's events durably before it is answered (`payload` is revived by `key`); throws when it cannot. */
-  store(key: string, count: number, payload: Uint8Array): void;
+  /** Stores a request's events durably (`payload` is revived by `key`); `done` is called once they are, or with the error. */
+  store(key: string, count: number, payload: Uint8Array, done: (error?: Error) => void): void;
 }
 
 /** A listening receiver server. */
@@ -82,42 +82,42 @@ class Deadlines {
   }
 }
 
-/** Reads a request body up to `limit` bytes (after gzip), before its deadline in `deadlines`. */
-function readBody(req: IncomingMessage, limit: number, deadlines: Deadlines): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const encoding = req.headers['content-encoding']?.toLowerCase() ?? 'identity';
-    if (encoding !== 'identity' && encoding !== 'gzip') return reject(new BodyError(BAD_ENCODING));
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > limit) return reject(new BodyError(TOO_LARGE));
-    const stream = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
-    let first: Buffer | undefined;
-    let chunks: Buffer[] | undefined;
-    let size = 0;
-    let done = false;
-    const finish = (error?: Error, body?: Buffer) => {
-      if (done) return;
-      done = true;
-      deadlines.remove(deadline);
-      if (error) {
-        stream.removeAllListeners('data');
-        if (stream !== req) (stream as ReturnType<typeof createGunzip>).destroy();
-        reject(error);
-      } else resolve(body!);
-    };
-    const deadline = deadlines.add(() => finish(new BodyError(TIMEOUT)));
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Counted after decompression, so a gzip bomb stops at the limit instead of filling memory.
-      if (size > limit) return finish(new BodyError(TOO_LARGE));
-      // Most bodies arrive in one chunk: no copy then.
-      if (!first) first = chunk;
-      else (chunks ??= [first]).push(chunk);
-    });
-    stream.on('end', () => finish(undefined, chunks ? Buffer.concat(chunks, size) : first ?? Buffer.alloc(0)));
-    stream.on('error', () => finish(new BodyError(invalidFormat(0))));
-    req.on('aborted', () => finish(new BodyError(TIMEOUT)));
+/** Reads a request body up to `limit` bytes (after gzip), before its deadline in `deadlines`; calls `then` once (no promise per request). */
+function readBody(req: IncomingMessage, limit: number, deadlines: Deadlines, then: (error: BodyError | undefined, body: Buffer) => void): void {
+  const encoding = req.headers['content-encoding']?.toLowerCase() ?? 'identity';
+  if (encoding !== 'identity' && encoding !== 'gzip') return then(new BodyError(BAD_ENCODING), EMPTY);
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return then(new BodyError(TOO_LARGE), EMPTY);
+  const stream = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let done = false;
+  const finish = (error?: BodyError, body?: Buffer) => {
+    if (done) return;
+    done = true;
+    deadlines.remove(deadline);
+    if (error) {
+      stream.removeAllListeners('data');
+      if (stream !== req) (stream as ReturnType<typeof createGunzip>).destroy();
+      then(error, EMPTY);
+    } else then(undefined, body!);
+  };
+  const deadline = deadlines.add(() => finish(new BodyError(TIMEOUT)));
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    // Counted after decompression, so a gzip bomb stops at the limit instead of filling memory.
+    if (size > limit) return finish(new BodyError(TOO_LARGE));
+    // Most bodies arrive in one chunk: no copy then.
+    if (!first) first = chunk;
+    else (chunks ??= [first]).push(chunk);
   });
+  stream.on('end', () => finish(undefined, chunks ? Buffer.concat(chunks, size) : first ?? EMPTY));
+  stream.on('error', () => finish(new BodyError(invalidFormat(0))));
+  req.on('aborted', () => finish(new BodyError(TIMEOUT)));
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Compares a presented token with every accepted one in constant time (no early exit, fixed-length digests). */
 function tokenChecker(tokens: readonly string[]): (presented: string) => boolean {
@@ -129,6 +129,10 @@ function tokenChecker(tokens: readonly string[]): (presented: string) => boolean
     return ok;
   };
 }
+
+const EVENT_PATH = '/services/collector/event';
+const EVENT_PARTS = ['services', 'collector', 'event'];
+const EVENT_REST = ['event'];
 
 /** A fixed answer encoded once: the header list and the body (a string, so Node sends it with the headers in one chunk). */
 interface Encoded {
@@ -172,14 +176,14 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
 
   const pick = (name: string | null | undefined): Served | undefined => (name ? served.get(name) : defaultSource);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // No URL object per request: most requests have no query string at all.
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    // No URL object per request: most requests have no query string at all, and most go to the event route.
     const href = req.url ?? '/';
     const q = href.indexOf('?');
     const query = q < 0 ? undefined : new URLSearchParams(href.slice(q + 1));
-    const parts = (q < 0 ? href : href.slice(0, q)).split('/').filter(Boolean);
+    const parts = href === EVENT_PATH ? EVENT_PARTS : (q < 0 ? href : href.slice(0, q)).split('/').filter(Boolean);
     if (parts[0] !== 'services' || parts[1] !== 'collector') return send(res, NOT_FOUND);
-    const rest = parts.slice(2).filter((p, i) => !(i === parts.length - 3 && p === '1.0'));
+    const rest = parts === EVENT_PARTS ? EVENT_REST : parts.slice(2).filter((p, i) => !(i === parts.length - 3 && p === '1.0'));
     const route = rest[0] ?? 'event';
     if (route === 'health') return send(res, intake.wouldOverflow(1) ? HEC.unhealthy : HEC.healthy);
     if (req.method !== 'POST') return send(res, METHOD, ['Allow', 'POST']);
@@ -207,20 +211,24 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
     if (intake.wouldOverflow(1) || inFlight >= maxInFlight) return send(res, HEC.busy, busy);
 
     inFlight++;
-    let body: Buffer;
-    try {
-      body = await readBody(req, limit, deadlines);
-    } catch (error) {
-      const status = error instanceof BodyError ? error.status : HEC.internalError;
-      report(problem('VS1010', 'http-receiver', { status: status.status, peer: req.socket.remoteAddress ?? '?', detail: status.body.text }));
-      // The rest of the body is not read: close the connection rather than drain it.
-      send(res, status, ['Connection', 'close']);
-      req.socket.destroySoon?.();
-      return;
-    } finally {
+    readBody(req, limit, deadlines, (failed, body) => {
       inFlight--;
-    }
+      if (!failed) {
+        try {
+          return accept(req, res, body, target, raw, query);
+        } catch {
+          return send(res, HEC.internalError);
+        }
+      }
+      report(problem('VS1010', 'http-receiver', { status: failed.status.status, peer: req.socket.remoteAddress ?? '?', detail: failed.status.body.text }));
+      // The rest of the body is not read: close the connection rather than drain it.
+      send(res, failed.status, ['Connection', 'close']);
+      req.socket.destroySoon?.();
+    });
+  }
 
+  /** Checks a body that arrived whole, stores its good events and answers. */
+  function accept(req: IncomingMessage, res: ServerResponse, body: Buffer, target: Served, raw: boolean, query: URLSearchParams | undefined): void {
     const explicit = query?.has('source') ?? false;
     let count: number;
     let payload: Uint8Array = body;
@@ -242,19 +250,18 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
     }
     // All or nothing per request under back-pressure: a sender retries the whole request on 503.
     if (intake.wouldOverflow(count)) return send(res, HEC.busy, busy);
-    if (count > 0) {
-      try {
-        intake.store(routeKey(target, raw, explicit), count, payload);
-      } catch {
-        return send(res, HEC.internalError);
-      }
-    }
     if (error) report(problem('VS1010', 'http-receiver', { status: error.status, peer: req.socket.remoteAddress ?? '?', detail: error.body.text }));
-    send(res, error ?? HEC.success);
+    const answer = error ?? HEC.success;
+    if (count === 0) return send(res, answer);
+    intake.store(routeKey(target, raw, explicit), count, payload, (failed) => send(res, failed ? HEC.internalError : answer));
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch(() => send(res, HEC.internalError));
+    try {
+      handle(req, res);
+    } catch {
+      send(res, HEC.internalError);
+    }
   };
   const server: Server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, listener) : createHttpServer(listener);
   // Slow-loris bounds: headers and whole requests must arrive in time.

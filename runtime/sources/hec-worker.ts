@@ -3,10 +3,11 @@
  * spool run here, so acknowledging a request never waits for rule evaluation on the agent's main
  * thread, and both cores of a small collector do useful work. A request is answered with success
  * only after its record was written to the spool's current segment (spool/spool-writer.ts: in the
- * page cache, so it survives the process being killed). The main thread reads the records back
+ * page cache, so it survives the process being killed); the requests of one event-loop turn are
+ * written with one `writev` (group commit), then answered. The main thread reads the records back
  * from the files itself (spool/spool-reader.ts); this thread only tells it, a few hundred times a
  * second at most, where the segments it wrote to now end. The queue's size is one shared counter: this
- * thread adds a request's events when it stores them, the main thread subtracts them once the
+ * thread adds a request's events when it takes them, the main thread subtracts them once the
  * sink took them, so no message goes back per request. Messages are the `ToMain` and `ToWorker`
  * unions of hec.ts.
  */
@@ -29,7 +30,7 @@ let closed = false;
 
 // Ends of the segments written since the last notice, sent at most every NOTICE_MS: the answers do
 // not wait for it, and a message per request would cost this thread more than the request.
-const NOTICE_MS = 2;
+const NOTICE_MS = 5;
 const written = new Map<number, number>();
 let noticeScheduled = false;
 function notice(): void {
@@ -59,18 +60,34 @@ try {
   Atomics.store(queued, 0, recovered.queued);
   const w = (writer = new SpoolWriter(data.dir, recovered.nextSegment));
   const keys = new Map<string, Buffer>();
-  const intake: Intake = {
-    wouldOverflow: (n) => Atomics.load(queued, 0) + n > capacity,
-    store(key, count, payload) {
-      let k = keys.get(key);
-      if (!k) keys.set(key, (k = Buffer.from(key)));
-      const end = w.append('b', k, count, payload);
-      Atomics.add(queued, 0, count);
+  // Requests of one event-loop turn are written together (one writev), then answered.
+  let batch: { kind: 'b'; key: Buffer; count: number; payload: Uint8Array; done: (error?: Error) => void }[] = [];
+  const flush = () => {
+    const records = batch;
+    batch = [];
+    let failure: Error | undefined;
+    try {
+      const end = w.appendAll(records);
       written.set(end.segment, end.offset);
       if (!noticeScheduled) {
         noticeScheduled = true;
         setTimeout(notice, NOTICE_MS);
       }
+    } catch (error) {
+      failure = error as Error;
+      for (const r of records) Atomics.sub(queued, 0, r.count);
+    }
+    for (const r of records) r.done(failure);
+  };
+  const intake: Intake = {
+    wouldOverflow: (n) => Atomics.load(queued, 0) + n > capacity,
+    store(key, count, payload, done) {
+      let k = keys.get(key);
+      if (!k) keys.set(key, (k = Buffer.from(key)));
+      // Counted now, so requests of the same turn cannot overfill the queue together.
+      Atomics.add(queued, 0, count);
+      if (batch.length === 0) setImmediate(flush);
+      batch.push({ kind: 'b', key: k, count, payload, done });
     },
   };
   http = await startHecHttp(data.config, routing, intake, (problem) => post({ t: 'problem', problem }));

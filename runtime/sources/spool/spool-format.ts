@@ -93,10 +93,10 @@ export function segmentNumber(name: string): number | undefined {
 /** Name of the file holding the read offset. */
 export const OFFSET_FILE = 'read-offset';
 
-/** The read offset's text: the position and a checksum of it (a damaged file is recognised). */
+/** The read offset's text: the position and a checksum of it (a damaged file is recognised), always 42 bytes, so it is rewritten in place. */
 export function encodeOffset(p: SpoolPosition): string {
-  const text = `${p.segment} ${p.offset}`;
-  return `${text} ${crc32(text)}\n`;
+  const text = `${String(p.segment).padStart(12, '0')} ${String(p.offset).padStart(16, '0')}`;
+  return `${text} ${String(crc32(text)).padStart(10, '0')}\n`;
 }
 
 /** Parses the read offset's text; undefined when it is damaged. */

@@ -1,12 +1,12 @@
 /**
  * Reads the receiver spool on the thread that evaluates events: records are read back from the
  * segment files (the page cache, usually) up to the ends the writing thread announced, and the
- * position after the last record the sink took is written to `read-offset` (a temporary file
- * renamed over it, so it is always whole) within about 100 ms, then segments wholly before it are
- * deleted. A crash in those 100 ms delivers the records after the last saved offset again: at
+ * position after the last record the sink took is written to `read-offset` (rewritten in place,
+ * fixed width, with a checksum, so a torn write is recognised) within about 100 ms, then segments
+ * wholly before it are deleted. A crash in those 100 ms delivers the records after the last saved offset again: at
  * least once, never lost.
  */
-import { closeSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { problem, type ProblemSink } from '../problems.js';
 import { encodeOffset, OFFSET_FILE, readRecord, recordLength, segmentName, type SpoolPosition, type SpoolRecord } from './spool-format.js';
@@ -33,6 +33,7 @@ export class SpoolReader {
   private fdSegment = -1;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private offsetFd: number | undefined;
 
   constructor(private readonly dir: string, start: SpoolPosition, ends: Iterable<readonly [number, number]>, private readonly report: ProblemSink, private readonly origin = 'http-receiver') {
     this.pos = start;
@@ -135,9 +136,10 @@ export class SpoolReader {
     this.timer = undefined;
     if (this.saved.segment === this.pos.segment && this.saved.offset === this.pos.offset) return;
     try {
-      const tmp = path.join(this.dir, `${OFFSET_FILE}.tmp`);
-      writeFileSync(tmp, encodeOffset(this.pos));
-      renameSync(tmp, path.join(this.dir, OFFSET_FILE));
+      const file = path.join(this.dir, OFFSET_FILE);
+      // Opened once and rewritten in place: one write per save.
+      this.offsetFd ??= openSync(file, existsSync(file) ? 'r+' : 'w');
+      writeSync(this.offsetFd, encodeOffset(this.pos), 0);
       this.saved = this.pos;
     } catch (error) {
       // Not saved: those records are delivered again after a restart (never lost); tried again on the next call.
@@ -165,6 +167,8 @@ export class SpoolReader {
     if (this.closed) return;
     this.save();
     this.closed = true;
+    if (this.offsetFd !== undefined) closeSync(this.offsetFd);
+    this.offsetFd = undefined;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.fdSegment = -1;

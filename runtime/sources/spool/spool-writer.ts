@@ -1,5 +1,6 @@
 /**
- * Appends records to the receiver spool (spool-format.ts), one `writev` per record. A record whose
+ * Appends records to the receiver spool (spool-format.ts), one `writev` per call (the receiver
+ * thread writes the requests of one event-loop turn together). A record whose
  * write returned is in the operating system's page cache: it survives the agent process being
  * killed (SIGKILL, a crash, a restart), which is what the receiver's 200 promises; it is not
  * fsync'ed per request (a power loss may drop the last records written, and spool-recover.ts then
@@ -25,14 +26,23 @@ export class SpoolWriter {
 
   /** Appends one record; returns where the segment now ends. Throws when the write fails, leaving the segment as it was. */
   append(kind: RecordKind, key: Buffer, count: number, payload: Uint8Array): SpoolPosition {
-    const header = encodeHeader(kind, key, count, payload);
-    const total = header.length + payload.length;
+    return this.appendAll([{ kind, key, count, payload }]);
+  }
+
+  /** Appends records with one `writev`; returns where the segment now ends. Throws when the write fails, leaving the segment as it was (none of them written). */
+  appendAll(records: readonly { readonly kind: RecordKind; readonly key: Buffer; readonly count: number; readonly payload: Uint8Array }[]): SpoolPosition {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (const r of records) {
+      const header = encodeHeader(r.kind, r.key, r.count, r.payload);
+      chunks.push(header, r.payload);
+      total += header.length + r.payload.length;
+    }
     if (this.fd !== undefined && this.size > 0 && this.size + total > this.segmentBytes) this.rotate();
     // Created on the first record, so a receiver that never accepts anything leaves no empty file.
     this.fd ??= openSync(path.join(this.dir, segmentName(this.segment)), 'a');
-    let written = 0;
     try {
-      written = writevSync(this.fd, [header, payload]);
+      const written = writevSync(this.fd, chunks);
       if (written !== total) throw new Error(`short write to the spool (${written} of ${total} bytes)`);
     } catch (error) {
       this.undo();
