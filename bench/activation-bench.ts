@@ -8,7 +8,7 @@ import { DiagnosticList } from '../compiler/reporter.js';
 import { loadSigmaRules } from '../compiler/sigma/load-rules.js';
 import { prepareBundle, StateDir } from '../runtime/activate.js';
 import { canonicalBytes } from '../runtime/bundle/canonical.js';
-import { packBundle } from '../targets/rule-packs.js';
+import { packBundle } from '../runtime/bundle/pack-rules.js';
 import { sigmaRuleDirs } from './corpus.js';
 import { emit, progress, rssMiB } from './measure.js';
 

@@ -12,7 +12,7 @@ import type { Lifetimes } from '../runtime/bundle/metadata.js';
 import { parseRoot } from '../runtime/bundle/metadata.js';
 import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelope, type ProvenanceInput } from '../runtime/bundle/provenance.js';
 import { buildMetadata, type BuildProblem, type BuildResult, type RepositoryState, type TargetInput } from '../runtime/bundle/tuf-repo.js';
-import { packBundle } from './rule-packs.js';
+import { packBundle } from '../runtime/bundle/pack-rules.js';
 
 /** One host group's bundle: its document (`{irVersion, features, group, ring?, content}`) and rollout ring. */
 export interface GroupBundle {

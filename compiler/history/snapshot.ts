@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { Rule } from '../../runtime/engine/ir.js';
 import { canonicalBytes, sha256Hex } from '../../runtime/bundle/canonical.js';
+import { packBundle } from '../../runtime/bundle/pack-rules.js';
 import type { SigmaCompiled } from '../sigma/compile-sigma.js';
 import type { Source } from '../source.js';
 import type { Model, ResolvedGroup } from '../model.js';
@@ -79,7 +80,7 @@ export function snapshotOf(model: Model, sigma: ReadonlyMap<Doc, SigmaCompiled>,
     const bundle = byGroup.get(g.name);
     if (!bundle) return groupOf(model, g, rules);
     const snapshot = fromBundle(model, g, bundle, tested);
-    return options.digests ? { ...snapshot, bundleDigest: `sha256:${sha256Hex(canonicalBytes(bundle.document))}` } : snapshot;
+    return options.digests ? { ...snapshot, bundleDigest: `sha256:${sha256Hex(canonicalBytes(packBundle(bundle.document).document))}` } : snapshot;
   });
   return { groups };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareBundle, StateDir, type Prepared } from '../../../runtime/activate.js';
 import { canonicalBytes } from '../../../runtime/bundle/canonical.js';
-import { packBundle } from '../../../targets/rule-packs.js';
+import { packBundle } from '../../../runtime/bundle/pack-rules.js';
 import { bundleDocument, reconRules } from './fixture.js';
 
 /** The agent's side of rule packs: stored by digest, re-hashed when read, resolved before use, pruned with their bundles. */

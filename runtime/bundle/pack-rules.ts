@@ -4,11 +4,13 @@
  * rule count (about 32–64 rules a pack), so a changed, added or removed rule changes exactly one
  * pack while the others keep their bytes and names; B changes only when the count crosses a power
  * of two. Pure and deterministic; results are memoised by the rule list's identity, since groups
- * with the same packages share one frozen list (compiler/lower/rules.ts).
+ * with the same packages share one frozen list (compiler/lower/rules.ts). The writer's side of
+ * rule-packs.ts, kept beside it so the bundle target and `vigil history` (which reports the
+ * digests compile writes) pack the same way.
  */
 import { createHash } from 'node:crypto';
-import { builtDigest, canonicalBytes, freezeJson } from '../runtime/bundle/canonical.js';
-import { packTargetPath, RULE_PACKS_FEATURE, type RulePackRef } from '../runtime/bundle/rule-packs.js';
+import { builtDigest, canonicalBytes, freezeJson } from './canonical.js';
+import { packTargetPath, RULE_PACKS_FEATURE, type RulePackRef } from './rule-packs.js';
 
 /** Rules a pack aims at; a pack holds between half and all of this on average. */
 const PACK_RULES = 64;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalBytes, sha256Hex } from '../../../runtime/bundle/canonical.js';
 import type { BundleDocument } from '../../../runtime/bundle/envelope.js';
 import { parsePack, resolveRulePacks, rulePackRefs, type RulePackRef } from '../../../runtime/bundle/rule-packs.js';
-import { packBundle, packCount, packRules } from '../../../targets/rule-packs.js';
+import { packBundle, packCount, packRules } from '../../../runtime/bundle/pack-rules.js';
 
 /** `n` distinct rules with ids r0000…, each a little different. */
 function rules(n: number, level = 'low'): { id: string; level: string }[] {
