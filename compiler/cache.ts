@@ -20,8 +20,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalJson, freezeJsonCanonical, freezeJsonCanonicalLazy } from '../runtime/bundle/canonical.js';
-import { knownRuleFeatures, ruleFeatures } from './lower/features-used.js';
+import { canonicalJson } from '../runtime/bundle/canonical.js';
+import { decodeFile, decodePack, encodeFile, encodePack, type PackKey, type StoredFile } from './cache-pack.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
 import { pipelineDigest } from './sigma/pipelines.js';
 import type { Source } from './source.js';
@@ -124,29 +124,6 @@ export function settingsDigest(sigma: SigmaOptions): string | undefined {
   }
 }
 
-/** One file's entry as the pack holds it: documents as plain JSON, each Sigma IR as its canonical text. */
-interface StoredFile {
-  readonly digest: string;
-  readonly docs: readonly StoredDoc[];
-  /** Canonical IR text of each Sigma document, in document order. */
-  readonly irs: readonly string[];
-}
-
-/** A document in the pack header: `[index, kind, name, nameStart, nameEnd, data, sigma]`. */
-type StoredDoc = [number, DocKind, string | null, number, number, Record<string, unknown>, StoredSigma | null];
-/** A Sigma result without its IR: `[type, id, title, lazy variants length or -1, features]`. */
-type StoredSigma = [SigmaCompiled['type'], string, string, number, string[]];
-
-/** The first line of a pack after its digest: what it was built for, and its files. */
-interface PackHeader {
-  readonly format: number;
-  readonly fingerprint: string;
-  readonly settings: string;
-  readonly origin: string;
-  /** `[path, digest, docs, first IR line]` per file; IR lines follow the header in file order. */
-  readonly files: [string, string, StoredDoc[], number][];
-}
-
 /** A cache directory opened for one compilation. */
 export class FileCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, reparsed: 0 };
@@ -174,6 +151,11 @@ export class FileCache {
     }
   }
 
+  /** What this cache's pack must have been built for. */
+  private key(): PackKey {
+    return { format: FORMAT, fingerprint: this.fingerprint, settings: this.settings, origin: this.origin };
+  }
+
   /** The pack file of an input: one per compiler, Sigma settings and input directory (working tree or git). */
   private packFile(): string {
     const name = createHash('sha256').update(`${this.fingerprint}\0${this.settings}\0${this.origin}`).digest('hex').slice(0, 32);
@@ -191,14 +173,14 @@ export class FileCache {
     } catch {
       return null;
     }
-    this.pack = decodePack(bytes, this.fingerprint, this.settings, this.origin) ?? null;
+    this.pack = decodePack(bytes, this.key()) ?? null;
     return this.pack;
   }
 
   /** The cached documents of a file, or undefined on a miss (absent, changed or unreadable entry). */
   get(source: Source): CachedDoc[] | undefined {
     const stored = this.load(source)?.get(source.path);
-    const docs = stored !== undefined && stored.digest === source.digest ? decodeDocs(stored) : undefined;
+    const docs = stored !== undefined && stored.digest === source.digest ? decodeFile(stored) : undefined;
     if (docs === undefined || stored === undefined) {
       this.stats.misses++;
       return undefined;
@@ -229,7 +211,7 @@ export class FileCache {
       const file = this.packFile();
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        writeFileSync(tmp, encodePack(this.next, { format: FORMAT, fingerprint: this.fingerprint, settings: this.settings, origin: this.origin }));
+        writeFileSync(tmp, encodePack(this.next, this.key()));
         renameSync(tmp, file);
       } catch (error) {
         rmSync(tmp, { force: true });
@@ -264,115 +246,6 @@ export class FileCache {
 
 function newestFirst<T extends { time: number }>(list: T[]): T[] {
   return list.sort((a, b) => b.time - a.time);
-}
-
-/** `,"variants":`, the member a cached rule parses lazily. */
-const LAZY_MEMBER = ',"variants":';
-
-/** A file's documents as stored, or undefined when a value JSON cannot carry exactly (`.inf`, -0) makes it uncacheable. */
-function encodeFile(digest: string, docs: readonly CachedDoc[]): StoredFile | undefined {
-  if (!docs.every((d) => isJsonExact(d.data))) return undefined;
-  const irs: string[] = [];
-  const stored = docs.map((d): StoredDoc => {
-    let sigma: StoredSigma | null = null;
-    if (d.sigma !== undefined) {
-      const text = canonicalJson(d.sigma.ir);
-      irs.push(text);
-      sigma = [d.sigma.type, d.sigma.id, d.sigma.title, lazyLength(d.sigma.ir, text), [...ruleFeatures(d.sigma.ir)]];
-    }
-    return [d.index, d.kind, d.name ?? null, d.nameSpan.start, d.nameSpan.end, d.data as Record<string, unknown>, sigma];
-  });
-  return { digest, docs: stored, irs };
-}
-
-/**
- * The length of the `variants` value text when it is the last member of the rule's canonical
- * text (so it can be parsed lazily), else -1.
- */
-function lazyLength(ir: SigmaCompiled['ir'], text: string): number {
-  const { variants, ...rest } = ir as { variants?: unknown };
-  if (variants === undefined || Object.keys(rest).length === 0) return -1;
-  const head = canonicalJson(rest).slice(0, -1) + LAZY_MEMBER;
-  return text.startsWith(head) ? text.length - head.length - 1 : -1;
-}
-
-/** The documents of a stored file, with frozen IR whose canonical text is known; undefined if damaged. */
-function decodeDocs(stored: StoredFile): CachedDoc[] | undefined {
-  try {
-    let next = 0;
-    return stored.docs.map(([index, kind, name, start, end, data, s]) => {
-      let sigma: SigmaCompiled | undefined;
-      if (s !== null) {
-        const text = stored.irs[next++];
-        if (text === undefined) throw new Error('missing IR');
-        const ir = (s[3] >= 0 ? freezeJsonCanonicalLazy(text, 'variants', s[3]) : freezeJsonCanonical(text)) as SigmaCompiled['ir'];
-        knownRuleFeatures(ir, s[4]);
-        sigma = { type: s[0], id: s[1], title: s[2], ir };
-      }
-      return { index, kind, name: name ?? undefined, nameSpan: { start, end }, data, ...(sigma ? { sigma } : {}) };
-    });
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A pack is `<sha256 of the rest>\n<header JSON>\n<IR line>\n...`: the header holds every file's
- * documents, and each Sigma document's IR follows on its own line as canonical JSON (which has no
- * raw newline), so a hit costs no serialization and its text is reused for the bundles.
- */
-function encodePack(files: ReadonlyMap<string, StoredFile>, head: Omit<PackHeader, 'files'>): Buffer {
-  const list: PackHeader['files'] = [];
-  const lines: string[] = [];
-  for (const [file, stored] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    list.push([file, stored.digest, stored.docs as StoredDoc[], lines.length]);
-    lines.push(...stored.irs);
-  }
-  const rest = Buffer.from([JSON.stringify({ ...head, files: list }), ...lines].join('\n'), 'utf8');
-  return Buffer.concat([Buffer.from(`${createHash('sha256').update(rest).digest('hex')}\n`), rest]);
-}
-
-/** The files of a pack, or undefined when it is damaged or was built for something else. */
-function decodePack(bytes: Buffer, fingerprint: string, settings: string, origin: string): Map<string, StoredFile> | undefined {
-  try {
-    if (bytes.length < 65 || bytes[64] !== 0x0a) return undefined;
-    const rest = bytes.subarray(65);
-    if (createHash('sha256').update(rest).digest('hex') !== bytes.toString('latin1', 0, 64)) return undefined;
-    const lines = rest.toString('utf8').split('\n');
-    const header = JSON.parse(lines[0] ?? '') as PackHeader;
-    if (header.format !== FORMAT || header.fingerprint !== fingerprint || header.settings !== settings || header.origin !== origin || !Array.isArray(header.files)) return undefined;
-    const out = new Map<string, StoredFile>();
-    for (const [file, digest, docs, first] of header.files) {
-      const count = docs.filter((d) => d[6] !== null).length;
-      out.set(file, { digest, docs, irs: lines.slice(1 + first, 1 + first + count) });
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a value survives JSON.stringify → JSON.parse unchanged (no NaN, ±Infinity, -0, undefined or exotic objects). */
-export function isJsonExact(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object': {
-      if (value === null) return true;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isJsonExact(value[i])) return false;
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value) as unknown;
-      if (proto !== Object.prototype && proto !== null) return false;
-      return Object.keys(value).every((k) => k !== '__proto__' && isJsonExact((value as Record<string, unknown>)[k]));
-    }
-    default:
-      return false;
-  }
 }
 
 /**

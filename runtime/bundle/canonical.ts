@@ -17,8 +17,14 @@ import { createHash, type Hash } from 'node:crypto';
 
 /** Objects whose whole subtree was frozen by `freezeJson`; only these are memoised. */
 const frozenRoots = new WeakSet<object>();
-/** Canonical text of frozen subtrees, by identity. */
-const memo = new WeakMap<object, string>();
+/** Canonical UTF-8 bytes known for a frozen subtree (read from a cache), and its text once decoded. */
+interface KnownBytes {
+  readonly bytes: Uint8Array;
+  text?: string;
+}
+
+/** Canonical text (or bytes) of frozen subtrees, by identity. */
+const memo = new WeakMap<object, string | KnownBytes>();
 
 /**
  * Deep-freezes plain JSON data (objects, arrays, primitives) and marks it so its canonical text
@@ -63,36 +69,93 @@ export function freezeJsonCanonical(text: string): unknown {
   return value;
 }
 
+/** A member parsed on first access: `[position among the members, key, start, end]`, byte offsets of its value. */
+export type LazyMember = readonly [number, string, number, number];
+
 /**
- * Like `freezeJsonCanonical` for an object whose last member in canonical order is `key` with a
- * value of `length` characters: only the rest is parsed now, and that member is parsed (and
- * frozen) on first access. A cached Sigma rule's `variants` are most of its text, yet a warm
- * build only serializes the rule (from the memoised text) and reads its id, type and names.
- * The caller vouches that `text` is canonical; a text that does not end in that member throws.
+ * Frozen data rebuilt from a cache without parsing all of it: `eager` holds the members parsed
+ * already, `lazy` the members whose values are parsed (and frozen) from `bytes` on first access,
+ * and `bytes` is the whole object's canonical UTF-8 encoding, which canonicalBytes copies in as
+ * is (a cached Sigma rule's matching logic is most of its text, yet a warm build only encodes
+ * the rule and reads its id, type and names). Members keep the order their positions give. The
+ * caller vouches that the pieces come from `canonicalMembers` of one object, as cache entries do.
  */
-export function freezeJsonCanonicalLazy(text: string, key: string, length: number): object {
-  const end = text.length - 1;
-  const start = end - length;
-  const member = `,${JSON.stringify(key)}:`;
-  if (length <= 0 || text.charCodeAt(end) !== 0x7d || text.slice(start - member.length, start) !== member) throw new Error(`canonical text does not end with member \`${key}\``);
-  const shell = JSON.parse(`${text.slice(0, start - member.length)}}`) as unknown;
-  if (shell === null || typeof shell !== 'object' || Array.isArray(shell) || Object.hasOwn(shell, key)) throw new Error('canonical text is not an object');
-  for (const k in shell) freezeMember((shell as Record<string, unknown>)[k]);
-  let value: unknown;
-  let parsed = false;
-  const get = (): unknown => {
-    if (!parsed) {
-      value = freezeJson(JSON.parse(text.slice(start, end)) as unknown);
-      parsed = true;
+export function freezeCanonicalObject(bytes: Uint8Array, eager: Readonly<Record<string, unknown>>, lazy: readonly LazyMember[]): object {
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(eager);
+  let e = 0;
+  let l = 0;
+  for (let position = 0; position < keys.length + lazy.length; position++) {
+    const next = lazy[l];
+    if (next !== undefined && next[0] === position) {
+      l++;
+      Object.defineProperty(out, next[1], lazyAccessor(next[1]));
+    } else {
+      const key = keys[e++] as string;
+      const value = eager[key];
+      freezeMember(value);
+      out[key] = value;
     }
-    return value;
-  };
-  // Defined last, so member order is still the text's (canonical) order.
-  Object.defineProperty(shell, key, { enumerable: true, configurable: false, get });
-  Object.freeze(shell);
-  frozenRoots.add(shell);
-  memo.set(shell, text);
-  return shell;
+  }
+  if (l !== lazy.length || e !== keys.length) throw new Error('lazy member positions do not fit the object');
+  lazySources.set(out, { bytes, lazy, values: new Map() });
+  Object.freeze(out);
+  frozenRoots.add(out);
+  memo.set(out, { bytes });
+  return out;
+}
+
+/** Where the lazy members of a freezeCanonicalObject object come from, and those parsed so far. */
+const lazySources = new WeakMap<object, { readonly bytes: Uint8Array; readonly lazy: readonly LazyMember[]; readonly values: Map<string, unknown> }>();
+
+/** One accessor per member name, shared by every object (objects of one shape then share their hidden class). */
+const lazyAccessors = new Map<string, PropertyDescriptor>();
+
+function lazyAccessor(key: string): PropertyDescriptor {
+  let accessor = lazyAccessors.get(key);
+  if (accessor === undefined) {
+    accessor = {
+      enumerable: true,
+      configurable: false,
+      get(this: object): unknown {
+        const source = lazySources.get(this);
+        if (source === undefined) throw new TypeError(`lazy member \`${key}\` read through another object`);
+        if (source.values.has(key)) return source.values.get(key);
+        const member = source.lazy.find((m) => m[1] === key) as LazyMember;
+        const value = freezeJson(JSON.parse(Buffer.from(source.bytes.buffer, source.bytes.byteOffset + member[2], member[3] - member[2]).toString('utf8')) as unknown);
+        source.values.set(key, value);
+        return value;
+      },
+    };
+    lazyAccessors.set(key, accessor);
+  }
+  return accessor;
+}
+
+/**
+ * The canonical UTF-8 bytes of a plain object and where each member's value lies in them:
+ * `[key, start, end]` byte offsets, members in canonical order (what freezeCanonicalObject needs
+ * to rebuild the object lazily).
+ */
+export function canonicalMembers(value: object): { readonly bytes: Uint8Array; readonly members: readonly (readonly [string, number, number])[] } {
+  const record = value as Record<string, unknown>;
+  const pieces: string[] = [];
+  const members: [string, number, number][] = [];
+  let at = 1;
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined || typeof member === 'symbol') continue;
+    const head = `${pieces.length === 0 ? '' : ','}${stringText(key)}:`;
+    const text = canonicalJson(member);
+    const start = at + Buffer.byteLength(head, 'utf8');
+    at = start + Buffer.byteLength(text, 'utf8');
+    members.push([key, start, at]);
+    pieces.push(head, text);
+  }
+  const bytes = utf8Bytes(`{${pieces.join('')}}`);
+  // A frozen object is encoded later from these bytes rather than serialized again.
+  if (frozenRoots.has(value) && !memo.has(value)) memo.set(value, { bytes });
+  return { bytes, members };
 }
 
 /** Whether a value was given to `freezeJson` (so its canonical text is memoised); primitives count as frozen. */
@@ -115,8 +178,15 @@ function numberText(value: number): string {
   return String(value);
 }
 
-/** Canonical text of any value; `stack` holds the objects being serialized, to refuse cycles. */
-function serialize(value: unknown, stack: Set<object>): string | undefined {
+/** A piece of canonical output: text, or UTF-8 bytes already known (see `freezeCanonicalObject`). */
+type Piece = string | Uint8Array;
+
+/**
+ * Canonical text of any value, or the pieces of it when `bytesOk` and some subtree's canonical
+ * bytes are known (canonicalBytes then copies those bytes instead of decoding and re-encoding
+ * them); `stack` holds the objects being serialized, to refuse cycles.
+ */
+function serialize(value: unknown, stack: Set<object>, bytesOk: boolean): string | Piece[] | undefined {
   switch (typeof value) {
     case 'string':
       return stringText(value);
@@ -133,50 +203,100 @@ function serialize(value: unknown, stack: Set<object>): string | undefined {
   }
   if (value === null) return 'null';
   const cached = memo.get(value);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    if (typeof cached === 'string') return cached;
+    if (bytesOk) return [cached.bytes];
+    return (cached.text ??= Buffer.from(cached.bytes.buffer, cached.bytes.byteOffset, cached.bytes.length).toString('utf8'));
+  }
   if (stack.has(value)) throw new Error('Circular reference detected');
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     stack.add(value);
-    const result = serialize(toJSON.call(value), stack);
+    const result = serialize(toJSON.call(value), stack, bytesOk);
     stack.delete(value);
     return result;
   }
   stack.add(value);
-  let text: string;
+  let mixed = false;
+  let open: string;
+  const parts: (string | Piece[])[] = [];
   if (Array.isArray(value)) {
-    const parts = new Array<string>(value.length);
+    open = '[';
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      parts[i] = item === undefined || typeof item === 'symbol' ? 'null' : (serialize(item, stack) as string);
+      const part = item === undefined || typeof item === 'symbol' ? 'null' : (serialize(item, stack, bytesOk) as string | Piece[]);
+      if (typeof part !== 'string') mixed = true;
+      parts.push(part);
     }
-    text = `[${parts.join(',')}]`;
   } else {
+    open = '{';
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record).sort();
-    const parts: string[] = [];
     for (const key of keys) {
       const member = record[key];
       if (member === undefined || typeof member === 'symbol') continue;
-      parts.push(`${stringText(key)}:${serialize(member, stack) as string}`);
+      const part = serialize(member, stack, bytesOk) as string | Piece[];
+      if (typeof part === 'string') parts.push(`${stringText(key)}:${part}`);
+      else {
+        mixed = true;
+        parts.push([`${stringText(key)}:`, ...part]);
+      }
     }
-    text = `{${parts.join(',')}}`;
   }
   stack.delete(value);
+  const close = open === '[' ? ']' : '}';
+  if (mixed) return joinPieces(open, parts, close);
+  const text = `${open}${(parts as string[]).join(',')}${close}`;
   if (frozenRoots.has(value)) memo.set(value, text);
   return text;
 }
 
+/** `open`, the parts separated by commas, `close`, with neighbouring text merged. */
+function joinPieces(open: string, parts: readonly (string | Piece[])[], close: string): Piece[] {
+  const out: Piece[] = [];
+  let text = open;
+  const add = (piece: Piece): void => {
+    if (typeof piece === 'string') text += piece;
+    else {
+      if (text !== '') out.push(text);
+      out.push(piece);
+      text = '';
+    }
+  };
+  parts.forEach((part, i) => {
+    if (i > 0) text += ',';
+    if (typeof part === 'string') text += part;
+    else for (const piece of part) add(piece);
+  });
+  out.push(`${text}${close}`);
+  return out;
+}
+
 /** The RFC 8785 canonical text of a JSON value; throws on values JSON cannot represent. */
 export function canonicalJson(value: unknown): string {
-  const text = serialize(value, new Set());
+  const text = serialize(value, new Set(), false);
   if (text === undefined) throw new TypeError('value has no JSON representation');
-  return text;
+  return text as string;
 }
 
 /** The RFC 8785 canonical UTF-8 bytes of a JSON value: the one wire form of every Vigil file. */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return utf8Bytes(canonicalJson(value));
+  const encoded = serialize(value, new Set(), true);
+  if (encoded === undefined) throw new TypeError('value has no JSON representation');
+  if (typeof encoded === 'string') return utf8Bytes(encoded);
+  let length = 0;
+  for (const piece of encoded) length += typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.length;
+  const out = new Uint8Array(length);
+  const view = Buffer.from(out.buffer, out.byteOffset, out.length);
+  let at = 0;
+  for (const piece of encoded) {
+    if (typeof piece === 'string') at += view.write(piece, at, 'utf8');
+    else {
+      out.set(piece, at);
+      at += piece.length;
+    }
+  }
+  return out;
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../bin/main.js';
 import { compile } from '../../../compiler/index.js';
-import { isJsonExact } from '../../../compiler/cache.js';
+import { isJsonExact } from '../../../compiler/cache-pack.js';
 import { canonicalJson } from '../../../runtime/bundle/canonical.js';
 import { listFiles } from '../../../runtime/bundle/repo-files.js';
 import { memoryIo } from '../../helpers/memory-io.js';
