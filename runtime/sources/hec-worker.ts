@@ -27,6 +27,8 @@ const capacity = data.config.queueSize ?? 10_000;
 let http: HecHttp | undefined;
 let writer: SpoolWriter | undefined;
 let closed = false;
+/** Writes the requests taken this turn (set once the spool is open). */
+let flushPending: () => void = () => undefined;
 
 // Ends of the segments written since the last notice, sent at most every NOTICE_MS: the answers do
 // not wait for it, and a message per request would cost this thread more than the request.
@@ -49,6 +51,7 @@ async function close(): Promise<void> {
   if (closed) return;
   closed = true;
   await http?.close();
+  flushPending();
   writer?.close();
   notice();
   post({ t: 'closed' });
@@ -62,8 +65,9 @@ try {
   const keys = new Map<string, Buffer>();
   // Requests of one event-loop turn are written together (one writev), then answered.
   let batch: { kind: 'b'; key: Buffer; count: number; payload: Uint8Array; done: (error?: Error) => void }[] = [];
-  const flush = () => {
+  const flush = (flushPending = () => {
     const records = batch;
+    if (records.length === 0) return;
     batch = [];
     let failure: Error | undefined;
     try {
@@ -78,7 +82,7 @@ try {
       for (const r of records) Atomics.sub(queued, 0, r.count);
     }
     for (const r of records) r.done(failure);
-  };
+  });
   const intake: Intake = {
     wouldOverflow: (n) => Atomics.load(queued, 0) + n > capacity,
     store(key, count, payload, done) {

@@ -153,14 +153,14 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
         continue;
       }
       for (const g of groups) {
-        const tag = tags.get(g.source) ?? { source: g.source };
+        const logsource = tags.get(g.source)?.logsource;
         for (const event of g.events) {
           if (g.source !== currentSource || current.length >= BATCH_EVENTS) {
             if (current.length > 0) batches.push(current);
             current = [];
             currentSource = g.source;
           }
-          current.push({ ...tag, event });
+          current.push(logsource ? { source: g.source, logsource, event } : { source: g.source, event });
         }
       }
     }
