@@ -42,8 +42,8 @@ export async function loadGitRef(dir: string, ref: string, ctx: CompileContext):
   const blobs = await readBlobs(top, entries.filter((e) => e.size <= (ctx.options.maxFileBytes ?? Infinity)).map((e) => e.oid));
   const files = entries.map<FoundFile>((e) => ({
     path: e.path,
-    size: e.size,
-    read: () => {
+    read: (max) => {
+      if (e.size > max) return { tooLarge: e.size };
       const bytes = blobs.get(e.oid);
       if (bytes === undefined) throw new Error(`blob ${e.oid} missing from the object store`);
       return bytes;

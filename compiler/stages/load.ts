@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { diag } from '../diagnostics/diagnostic.js';
 import { fileStart, span } from '../span.js';
@@ -19,8 +19,8 @@ export interface Input {
 export interface FoundFile {
   /** Path relative to the input directory, `/`-separated. */
   readonly path: string;
-  readonly size: number;
-  readonly read: () => Uint8Array;
+  /** Its bytes, or only its size when that is over `max` (then nothing is read). */
+  readonly read: (max: number) => Uint8Array | { readonly tooLarge: number };
 }
 
 /** Whether a file name is a policy file (YAML). */
@@ -46,16 +46,16 @@ export async function load(input: Input, ctx: CompileContext): Promise<Source[]>
   const sources: Source[] = [];
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of files) {
-    if (file.size > max) {
-      ctx.sources.set(file.path, { path: file.path, text: '', origin, digest: '' });
-      ctx.report(diag('VG1006', fileStart(file.path), { size: file.size, limit: max }));
-      continue;
-    }
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | { readonly tooLarge: number };
     try {
-      bytes = file.read();
+      bytes = file.read(max);
     } catch (error) {
       ctx.report(diag('VG1010', fileStart(file.path), { reason: reason(error) }));
+      continue;
+    }
+    if (!(bytes instanceof Uint8Array)) {
+      ctx.sources.set(file.path, { path: file.path, text: '', origin, digest: '' });
+      ctx.report(diag('VG1006', fileStart(file.path), { size: bytes.tooLarge, limit: max }));
       continue;
     }
     const decoded = decode(bytes);
@@ -114,9 +114,11 @@ function walk(abs: string, rel: string, ancestors: string[], out: FoundFile[], c
       }
     }
     if (isDir) {
-      let real: string;
+      // A plain subdirectory's real path is its parent's plus its name (never an ancestor); only
+      // a symlink can lead back up.
+      let real = path.join(ancestors[ancestors.length - 1]!, entry.name);
       try {
-        real = realpathSync(childAbs);
+        if (entry.isSymbolicLink()) real = realpathSync(childAbs);
       } catch (error) {
         ctx.report(diag('VG1010', fileStart(childRel), { reason: reason(error) }));
         continue;
@@ -128,14 +130,28 @@ function walk(abs: string, rel: string, ancestors: string[], out: FoundFile[], c
       }
       walk(childAbs, childRel, [...ancestors, real], out, ctx);
     } else if (isFile && isPolicyFile(entry.name)) {
-      let size = 0;
-      try {
-        size = entry.isSymbolicLink() ? statSync(childAbs).size : lstatSync(childAbs).size;
-      } catch {
-        size = 0;
-      }
-      out.push({ path: childRel, size, read: () => readFileSync(childAbs) });
+      out.push({ path: childRel, read: (max) => readUpTo(childAbs, max) });
     }
+  }
+}
+
+/** A file's bytes, or its size when over `max`: one open, stat and read (no separate stat of the path). */
+function readUpTo(file: string, max: number): Uint8Array | { readonly tooLarge: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > max) return { tooLarge: size };
+    // As readFileSync does for a regular file: the size it has now (without a second stat).
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, bytes, at, size - at, null);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === size ? bytes : bytes.subarray(0, at);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -73,7 +73,24 @@ export function recall(sources: readonly Source[], cache: FileCache | undefined)
 /** Fresh documents and reused ones in the order the stages would have produced them: by file path, then position. */
 export function withReused(fresh: readonly Doc[], reused: Reused): Doc[] {
   if (reused.docs.size === 0) return [...fresh];
-  return [...fresh, ...reused.docs].sort((a, b) => (a.source.path < b.source.path ? -1 : a.source.path > b.source.path ? 1 : a.index - b.index));
+  // Both lists usually come in that order already (sources are read sorted): merge, else sort.
+  const a = fresh;
+  const b = [...reused.docs];
+  if (!isSorted(a) || !isSorted(b)) return [...a, ...b].sort(compareDocs);
+  const out = new Array<Doc>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < out.length; k++) out[k] = j >= b.length || (i < a.length && compareDocs(a[i]!, b[j]!) <= 0) ? a[i++]! : b[j++]!;
+  return out;
+}
+
+function compareDocs(a: Doc, b: Doc): number {
+  return a.source.path < b.source.path ? -1 : a.source.path > b.source.path ? 1 : a.index - b.index;
+}
+
+function isSorted(docs: readonly Doc[]): boolean {
+  for (let i = 1; i < docs.length; i++) if (compareDocs(docs[i - 1]!, docs[i]!) > 0) return false;
+  return true;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compile } from '../../../../compiler/index.js';
@@ -26,6 +27,30 @@ describe('load', () => {
     const r = await compile({ dir }, { until: 'load' });
     expect(codesOf(r)).toEqual(['VG1011 h/up']);
     expect([...r.sources.keys()]).toEqual(['h/a.yaml']);
+  });
+
+  test('follows symlinked files and directories, and spots a loop below plain directories', async () => {
+    const dir = tempRepo({ 'a/b/c/h.yaml': HOST('c'), 'shared/s.yaml': HOST('s') });
+    symlinkSync('../../../a', path.join(dir, 'a', 'b', 'c', 'back'));
+    symlinkSync('../shared', path.join(dir, 'a', 'linked'));
+    symlinkSync('shared/s.yaml', path.join(dir, 'top.yaml'));
+    const r = await compile({ dir }, { until: 'load' });
+    expect(codesOf(r)).toEqual(['VG1011 a/b/c/back']);
+    expect([...r.sources.keys()]).toEqual(['a/b/c/h.yaml', 'a/linked/s.yaml', 'shared/s.yaml', 'top.yaml']);
+    expect(r.sources.get('top.yaml')!.text).toBe(HOST('s'));
+  });
+
+  test('reads a git ref from the object store, with the same size limit', async () => {
+    const dir = tempRepo({ 'h.yaml': HOST('h'), 'big.yaml': 'a: 1\n'.repeat(100) });
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'one');
+    writeFileSync(path.join(dir, 'h.yaml'), 'changed in the working tree only');
+    const r = await compile({ dir, ref: 'HEAD' }, { until: 'load', maxFileBytes: 100 });
+    expect(codesOf(r)).toEqual(['VG1006 big.yaml']);
+    expect(r.sources.get('h.yaml')!.text).toBe(HOST('h'));
+    expect(r.sources.get('h.yaml')!.origin.kind).toBe('git');
   });
 
   test('reports files over the size limit without reading them', async () => {
