@@ -24,6 +24,7 @@ export const PROBLEMS = {
   VS1009: { slug: 'cloud-request-failed', message: '{what} for tenant `{tenant}` failed: {detail}' },
   VS1010: { slug: 'receiver-rejected', message: 'receiver answered {status} to {peer}: {detail}' },
   VS1011: { slug: 'source-not-started', message: 'source `{source}` cannot start: {detail}' },
+  VS1012: { slug: 'spool-damaged', message: 'receiver spool `{file}` is damaged: {detail}' },
   VS2001: { slug: 'delivery-failed', message: 'action `{action}` failed to deliver alert {id} (attempt {attempt}): {detail}' },
   VS2002: { slug: 'outbox-full', message: 'outbox is full ({limit} alerts); the oldest alert for `{action}` was dropped' },
   VS2003: { slug: 'action-misconfigured', message: 'action `{action}` cannot run: {detail}' },

@@ -92,7 +92,7 @@ export class SpoolReader {
       }
       if (damaged) {
         // Damaged after recovery checked it (the disk, or another process): the rest of the segment is skipped rather than blocking the queue.
-        this.report(problem('VS1007', this.origin, { file: path.join(this.dir, segmentName(at.segment)), detail: `damaged spool record at byte ${at.offset + used}; the ${end - at.offset - used} bytes from there were dropped` }));
+        this.report(problem('VS1012', this.origin, { file: path.join(this.dir, segmentName(at.segment)), detail: `damaged spool record at byte ${at.offset + used}; the ${end - at.offset - used} bytes from there were dropped` }));
         used = end - at.offset;
       }
       p = { segment: at.segment, offset: at.offset + used };

@@ -34,7 +34,7 @@ function readOffset(dir: string, report: ProblemSink, origin: string): SpoolPosi
   const file = path.join(dir, OFFSET_FILE);
   if (!existsSync(file)) return undefined;
   const p = decodeOffset(readFileSync(file, 'utf8'));
-  if (!p) report(problem('VS1007', origin, { file, detail: 'the spool read offset is damaged; reading the spool again from its oldest segment' }));
+  if (!p) report(problem('VS1012', origin, { file, detail: 'the spool read offset is damaged; reading the spool again from its oldest segment' }));
   return p;
 }
 
@@ -56,7 +56,7 @@ export function recoverSpool(dir: string, report: ProblemSink, origin = 'http-re
     const buf = readFileSync(file);
     let at = offset && n === offset.segment ? offset.offset : 0;
     if (at > buf.length) {
-      report(problem('VS1007', origin, { file, detail: `the spool read offset ${at} is past the segment's end ${buf.length}; reading the segment again from its start` }));
+      report(problem('VS1012', origin, { file, detail: `the spool read offset ${at} is past the segment's end ${buf.length}; reading the segment again from its start` }));
       at = 0;
     }
     start ??= { segment: n, offset: at };
@@ -68,7 +68,7 @@ export function recoverSpool(dir: string, report: ProblemSink, origin = 'http-re
         continue;
       }
       if (at < buf.length) {
-        report(problem('VS1007', origin, { file, detail: `${r === 'short' ? 'torn' : 'damaged'} spool record at byte ${at}; the ${buf.length - at} bytes from there were dropped, the records before it are kept` }));
+        report(problem('VS1012', origin, { file, detail: `${r === 'short' ? 'torn' : 'damaged'} spool record at byte ${at}; the ${buf.length - at} bytes from there were dropped, the records before it are kept` }));
         truncateSync(file, at);
       }
       break;

@@ -48,7 +48,7 @@ describe('HEC receiver start', () => {
     cleanups.push(() => next.hec.close());
     await next.hec.drained();
     expect(next.events.map((e) => e.event.src_ip)).toEqual(['10.0.0.1', '10.0.0.2']);
-    expect(next.problems.map((p) => [p.code, p.message])).toEqual([['VS1007', expect.stringMatching(/torn spool record/)]]);
+    expect(next.problems.map((p) => [p.code, p.message])).toEqual([['VS1012', expect.stringMatching(/torn spool record/)]]);
     // Accepting goes on after the damage.
     expect((await post(`${next.hec.url}/services/collector/event`, '{"event":{"srcip":"10.0.0.3"}}', auth())).status).toBe(200);
     await next.hec.drained();

@@ -106,7 +106,7 @@ describe('receiver spool', () => {
     const { payloads, reader, queued } = readAll(dir, problems);
     expect(payloads).toEqual(['p0', 'p1']);
     expect(queued).toBe(2);
-    expect(problems.map((p) => [p.code, p.message])).toEqual([['VS1007', expect.stringMatching(/torn spool record at byte \d+; the \d+ bytes from there were dropped/)]]);
+    expect(problems.map((p) => [p.code, p.message])).toEqual([['VS1012', expect.stringMatching(/torn spool record at byte \d+; the \d+ bytes from there were dropped/)]]);
     reader.close();
     // The cut is permanent: the next start finds nothing wrong, and new records follow the good ones.
     writeRecords(dir, 1, undefined, 'q');
@@ -127,7 +127,7 @@ describe('receiver spool', () => {
     const problems: Problem[] = [];
     const { payloads, reader } = readAll(dir, problems);
     expect(payloads).toEqual(['p0', 'p2', 'p3', 'q0']);
-    expect(problems.map((p) => p.code)).toEqual(['VS1007']);
+    expect(problems.map((p) => p.code)).toEqual(['VS1012']);
     expect(problems[0]!.message).toMatch(/damaged spool record/);
     reader.close();
   });
@@ -141,7 +141,7 @@ describe('receiver spool', () => {
     const problems: Problem[] = [];
     const { payloads, reader } = readAll(dir, problems);
     expect(payloads).toEqual(['p0', 'p1', 'p2']);
-    expect(problems.map((p) => p.code)).toEqual(['VS1007']);
+    expect(problems.map((p) => p.code)).toEqual(['VS1012']);
     reader.close();
   });
 
@@ -152,7 +152,7 @@ describe('receiver spool', () => {
     const problems: Problem[] = [];
     const { payloads, reader } = readAll(dir, problems);
     expect(payloads).toEqual(['p0']);
-    expect(problems.map((p) => p.code)).toEqual(['VS1007']);
+    expect(problems.map((p) => p.code)).toEqual(['VS1012']);
     reader.close();
   });
 });
