@@ -73,13 +73,26 @@ export function ruleFeatures(r: Rule): readonly string[] {
   return list;
 }
 
+/** Features of frozen rule lists, by identity: groups with the same packages share one list. */
+const listFeatureMemo = new WeakMap<readonly Rule[], readonly string[]>();
+
+/** The features a list of rules uses. */
+function rulesFeatures(rules: readonly Rule[]): readonly string[] {
+  const known = listFeatureMemo.get(rules);
+  if (known) return known;
+  const out = new Set<string>();
+  for (const r of rules) for (const f of ruleFeatures(r)) out.add(f);
+  const list = [...out];
+  if (isFrozenJson(rules)) listFeatureMemo.set(rules, list);
+  return list;
+}
+
 /**
  * Every optional feature a bundle uses, sorted: derived from the content itself, never declared
  * by hand, so an agent's capability check sees exactly what it would have to run.
  */
 export function featuresUsed(input: FeatureInput): string[] {
-  const out = new Set<string>();
-  for (const r of input.rules) for (const f of ruleFeatures(r)) out.add(f);
+  const out = new Set<string>(rulesFeatures(input.rules));
   const p = input.policies;
   if (p.filters.length > 0) out.add('policy.filter');
   for (const f of p.filters) variantFeatures(f.variants, out);

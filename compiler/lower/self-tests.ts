@@ -7,6 +7,7 @@ import type { Reporter } from '../reporter.js';
 import { spanOfNode, type Span } from '../span.js';
 import { valuesAt } from '../stages/references.js';
 import { valueNode } from '../stages/yaml-nodes.js';
+import type { Doc } from '../stages/classify.js';
 import type { Attachments } from './attachments.js';
 
 /** A self-test vector as agents replay it before activation: events and how often a rule must match them. */
@@ -84,12 +85,17 @@ function packageVectors(model: Model, group: ResolvedGroup, attachments: Attachm
   return out;
 }
 
+/** The RuleTests documents of a model (usually none), found once per model rather than once per group. */
+const ruleTestDocs = new WeakMap<Model, readonly Doc[]>();
+
 /** The vectors of rule-tests sidecars about the group's detection rules (`vigil check` already ran them over the repository). */
 function sidecarVectors(model: Model, rules: readonly Rule[]): Located[] {
+  let docs = ruleTestDocs.get(model);
+  if (docs === undefined) ruleTestDocs.set(model, (docs = model.docs.filter((d) => d.kind === 'RuleTests')));
+  if (docs.length === 0) return [];
   const out: Located[] = [];
   const detection = rules.filter((r) => r.type === 'detection');
-  for (const doc of model.docs) {
-    if (doc.kind !== 'RuleTests') continue;
+  for (const doc of docs) {
     const suite = parseRuleTests(doc.source, doc.doc, quiet);
     if (!suite) continue;
     const base = suite.file.replace(/\.tests\.ya?ml$/i, '');
