@@ -58,8 +58,20 @@ export function rulePackRefs(content: Readonly<Record<string, unknown>>): readon
   return refs as RulePackRef[];
 }
 
+/** Packs already checked and parsed, by their bytes' identity (verified bytes are never changed in place): `vigil verify` meets one pack in every bundle that shares it. */
+const parsed = new WeakMap<Uint8Array, { readonly key: string; readonly rules: readonly unknown[] }>();
+
 /** The rules of one pack's bytes, checked against its reference; a reason when they do not match. */
 export function parsePack(bytes: Uint8Array, ref: RulePackRef, irVersion: number): readonly unknown[] | string {
+  const key = `${ref.sha256}:${ref.length}:${ref.rules}:${irVersion}`;
+  const known = parsed.get(bytes);
+  if (known?.key === key) return known.rules;
+  const rules = parseFresh(bytes, ref, irVersion);
+  if (typeof rules !== 'string') parsed.set(bytes, { key, rules });
+  return rules;
+}
+
+function parseFresh(bytes: Uint8Array, ref: RulePackRef, irVersion: number): readonly unknown[] | string {
   if (bytes.length !== ref.length || sha256Hex(bytes) !== ref.sha256) return `pack ${ref.sha256} does not have the digest and length the bundle records`;
   let doc: unknown;
   try {
