@@ -44,9 +44,17 @@ export interface PackKey {
   readonly origin: string;
 }
 
-/** The header: the pack's key, then `[path, digest, docs, segment start, segment end]` per file. */
+/** The header: the pack's key, the parsed pipeline, then `[path, digest, docs, segment start, segment end]` per file. */
 interface PackHeader extends PackKey {
+  /** The Sigma pipeline as parsed from the file the key's settings digest (null when not known). */
+  readonly pipeline: unknown;
   readonly files: [string, string, StoredDoc[], number, number][];
+}
+
+/** What a pack holds: files by path, and the parsed pipeline (null when not known). */
+export interface Pack {
+  readonly files: Map<string, StoredFile>;
+  readonly pipeline: unknown;
 }
 
 /** Collects a file's segment while its documents are encoded. */
@@ -182,8 +190,8 @@ function recordAccessor(key: string): PropertyDescriptor {
   return accessor;
 }
 
-/** The pack's bytes: the key and files (sorted by path) in the header, their segments in the body. */
-export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey): Buffer {
+/** The pack's bytes: the key, the pipeline and files (sorted by path) in the header, their segments in the body. */
+export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey, pipeline: unknown = null): Buffer {
   const list: PackHeader['files'] = [];
   const segments: Uint8Array[] = [];
   let at = 0;
@@ -192,13 +200,13 @@ export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey)
     segments.push(stored.segment);
     at += stored.segment.length;
   }
-  const header: PackHeader = { ...key, files: list };
+  const header: PackHeader = { ...key, pipeline: pipeline !== null && isJsonExact(pipeline) ? pipeline : null, files: list };
   const rest = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...segments]);
   return Buffer.concat([Buffer.from(`${createHash('sha256').update(rest).digest('hex')}\n`), rest]);
 }
 
 /** The files of a pack, or undefined when it is damaged or was built for another key. */
-export function decodePack(bytes: Uint8Array, key: PackKey): Map<string, StoredFile> | undefined {
+export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     if (buffer.length < 65 || buffer[64] !== 0x0a) return undefined;
@@ -214,7 +222,7 @@ export function decodePack(bytes: Uint8Array, key: PackKey): Map<string, StoredF
       if (!(start <= end && end <= body.length)) return undefined;
       out.set(file, { digest, docs, segment: body.subarray(start, end) });
     }
-    return out;
+    return { files: out, pipeline: header.pipeline ?? null };
   } catch {
     return undefined;
   }

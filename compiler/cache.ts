@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../runtime/bundle/canonical.js';
 import { decodeFile, decodePack, encodeFile, encodePack, type PackKey, type StoredFile } from './cache-pack.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
-import { pipelineDigest } from './sigma/pipelines.js';
+import { knownPipeline, parsedPipeline, pipelineDigest, type Pipeline } from './sigma/pipelines.js';
 import type { Source } from './source.js';
 import type { DocKind } from './stages/classify.js';
 
@@ -110,6 +110,11 @@ function codeFiles(dir: string): string[] {
  * cached). A named pipeline counts by its file's bytes, so it is not parsed just to be keyed.
  */
 export function settingsDigest(sigma: SigmaOptions): string | undefined {
+  return settingsOf(sigma)?.digest;
+}
+
+/** The settings digest, with the named pipeline's file digest when there is one. */
+function settingsOf(sigma: SigmaOptions): { readonly digest: string; readonly pipeline?: { readonly name: string; readonly sha256: string } } | undefined {
   try {
     let pipeline: unknown = sigma.pipelineData ?? null;
     if (sigma.pipelineData === undefined && sigma.pipeline !== undefined) {
@@ -118,7 +123,8 @@ export function settingsDigest(sigma: SigmaOptions): string | undefined {
       pipeline = { name: sigma.pipeline, sha256: digest };
     }
     const text = canonicalJson({ pipeline, placeholders: sigma.placeholders ?? {}, fieldMap: sigma.fieldMap ?? {} });
-    return createHash('sha256').update(text).digest('hex');
+    const digest = createHash('sha256').update(text).digest('hex');
+    return sigma.pipelineData === undefined && sigma.pipeline !== undefined ? { digest, pipeline: pipeline as { name: string; sha256: string } } : { digest };
   } catch {
     return undefined;
   }
@@ -135,16 +141,25 @@ export class FileCache {
   private readonly next = new Map<string, StoredFile>();
   private added = 0;
 
-  private constructor(private readonly root: string, private readonly fingerprint: string, private readonly settings: string) {
+  /** The pipeline the last pack held (parsed from the file the settings digest). */
+  private pipeline: unknown = null;
+
+  private constructor(
+    private readonly root: string,
+    private readonly fingerprint: string,
+    private readonly settings: string,
+    /** The named pipeline and its file digest, when the settings have one. */
+    private readonly named: { readonly name: string; readonly sha256: string } | undefined,
+  ) {
     this.folder = path.join(root, fingerprint.slice(0, 16));
   }
 
   /** Opens the cache for these Sigma settings; undefined when they cannot be keyed. */
   static open(root: string, sigma: SigmaOptions): FileCache | undefined {
-    const settings = settingsDigest(sigma);
+    const settings = settingsOf(sigma);
     if (settings === undefined) return undefined;
     try {
-      return new FileCache(root, compilerFingerprint(), settings);
+      return new FileCache(root, compilerFingerprint(), settings.digest, settings.pipeline);
     } catch {
       // Vigil's own files could not be read for the fingerprint: build without a cache.
       return undefined;
@@ -173,7 +188,12 @@ export class FileCache {
     } catch {
       return null;
     }
-    this.pack = decodePack(bytes, this.key()) ?? null;
+    const pack = decodePack(bytes, this.key());
+    if (pack === undefined) return null;
+    this.pack = pack.files;
+    this.pipeline = pack.pipeline;
+    // A changed file is compiled with the pipeline the pack holds, not parsed from YAML again.
+    if (this.named && pack.pipeline !== null) knownPipeline(this.named.name, this.named.sha256, pack.pipeline as Pipeline);
     return this.pack;
   }
 
@@ -211,7 +231,8 @@ export class FileCache {
       const file = this.packFile();
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        writeFileSync(tmp, encodePack(this.next, this.key()));
+        const pipeline = (this.named && parsedPipeline(this.named.name, this.named.sha256)) ?? this.pipeline;
+        writeFileSync(tmp, encodePack(this.next, this.key(), pipeline));
         renameSync(tmp, file);
       } catch (error) {
         rmSync(tmp, { force: true });

@@ -151,6 +151,22 @@ export function loadPipeline(nameOrPath: string): Pipeline | Error {
   return file.parsed;
 }
 
+/** The pipeline loadPipeline parsed for this name from a file with this digest, if it did (the compile cache keeps it). */
+export function parsedPipeline(nameOrPath: string, digest: string): Pipeline | undefined {
+  const file = files.get(nameOrPath);
+  return file === undefined || file instanceof Error || file.digest !== digest || file.parsed instanceof Error ? undefined : file.parsed;
+}
+
+/**
+ * Hands loadPipeline a pipeline parsed earlier from a file with this digest (the compile cache's
+ * copy), so an incremental build does not parse the YAML again; ignored unless the file read
+ * now has that digest.
+ */
+export function knownPipeline(nameOrPath: string, digest: string, pipeline: Pipeline): void {
+  const file = files.get(nameOrPath);
+  if (file !== undefined && !(file instanceof Error) && file.digest === digest && file.parsed === undefined) file.parsed = pipeline;
+}
+
 /** The variants a rule's logsource means under a pipeline: [] means "no constraint" (one unscoped variant). */
 export function variantsFor(pipeline: Pipeline | undefined, logsource: Readonly<Record<string, string>>): readonly PipelineVariant[] {
   if (!pipeline) return [];

@@ -34,7 +34,7 @@ const docs: CachedDoc[] = [
 
 function roundTrip(): CachedDoc[] {
   const stored = encodeFile('d'.repeat(64), docs)!;
-  const pack = decodePack(encodePack(new Map([['rules/a.yml', stored]]), key), key)!;
+  const pack = decodePack(encodePack(new Map([['rules/a.yml', stored]]), key), key)!.files;
   return decodeFile(pack.get('rules/a.yml')!)!;
 }
 
@@ -62,8 +62,15 @@ describe('cache pack', () => {
   it('copies a kept file unchanged into the next pack', () => {
     const stored = encodeFile('d'.repeat(64), docs)!;
     const first = encodePack(new Map([['rules/a.yml', stored]]), key);
-    const kept = decodePack(first, key)!.get('rules/a.yml')!;
+    const kept = decodePack(first, key)!.files.get('rules/a.yml')!;
     expect(encodePack(new Map([['rules/a.yml', kept]]), key)).toEqual(first);
+  });
+
+  it('keeps the parsed pipeline it is given, if JSON carries it exactly', () => {
+    const pipeline = { name: 'windows', fieldMap: {}, logsources: [{ logsource: { product: 'windows' }, variants: [{ eventIds: [1], fieldMap: { Image: 'NewProcessName' } }] }] };
+    expect(decodePack(encodePack(new Map(), key, pipeline), key)!.pipeline).toEqual(pipeline);
+    expect(decodePack(encodePack(new Map(), key, { eventIds: [Infinity] }), key)!.pipeline).toBeNull();
+    expect(decodePack(encodePack(new Map(), key), key)!.pipeline).toBeNull();
   });
 
   it('refuses a damaged pack or one built for another key', () => {

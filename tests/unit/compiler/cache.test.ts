@@ -7,6 +7,7 @@ import { main } from '../../../bin/main.js';
 import { compile } from '../../../compiler/index.js';
 import { isJsonExact } from '../../../compiler/cache-pack.js';
 import { canonicalJson } from '../../../runtime/bundle/canonical.js';
+import { pipelineDigest } from '../../../compiler/sigma/pipelines.js';
 import { listFiles } from '../../../runtime/bundle/repo-files.js';
 import { memoryIo } from '../../helpers/memory-io.js';
 
@@ -240,6 +241,30 @@ describe('compile cache', () => {
     const warm = await run();
     expect(warm.stats).toMatchObject({ hits: n, misses: 0 });
     expect(warm.text).toBe(changed.text);
+  });
+
+  it('compiles a changed file with the pipeline the pack holds, without parsing its YAML again', async () => {
+    const repo = path.join(tmp, 'pipeline-kept');
+    writeRepo(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-pipeline-kept');
+    const pipeline = path.join(tmp, 'pipeline-kept.yml');
+    const windows = readFileSync(path.join(import.meta.dirname, '../../../policies/pipelines/windows.yml'), 'utf8');
+    writeFileSync(pipeline, windows);
+    expect((await compile({ dir: repo }, { sigma: { pipeline }, cacheDir })).ok).toBe(true);
+    // As in a new process: this one forgets the parsed pipeline (another file was read under its name).
+    writeFileSync(pipeline, `${windows}\n# other\n`);
+    pipelineDigest(pipeline);
+    writeFileSync(pipeline, windows);
+    // The pack's copy is marked, so using it (rather than the YAML) shows.
+    const [pack] = listEntries(cacheDir);
+    const text = readFileSync(pack!, 'utf8');
+    expect(text).toContain('"NewProcessName"');
+    writeFileSync(pack!, resealed(text.replace('"Image":"NewProcessName"', '"Image":"FromThePack"')));
+    writeFileSync(path.join(repo, 'rules/r0.yml'), rule(ids[0]!, 'Rule 0', '\\tool0.exe', 'high'));
+    const r = await compile({ dir: repo }, { sigma: { pipeline }, cacheDir });
+    expect(r.cache).toMatchObject({ misses: 1 });
+    const ir = r.ok ? [...r.sigma.values()].find((c) => c.id === ids[0])!.ir : undefined;
+    expect(canonicalJson(ir)).toContain('"field":"FromThePack"');
   });
 
   it('refuses a cache directory inside OUT, and --cache with --no-cache', async () => {
