@@ -178,6 +178,9 @@ function numberText(value: number): string {
   return String(value);
 }
 
+/** Memoised texts at least this long are kept as bytes too once canonicalBytes meets them. */
+const SPLICE_CHARS = 16384;
+
 /** A piece of canonical output: text, or UTF-8 bytes already known (see `freezeCanonicalObject`). */
 type Piece = string | Uint8Array;
 
@@ -204,7 +207,13 @@ function serialize(value: unknown, stack: Set<object>, bytesOk: boolean): string
   if (value === null) return 'null';
   const cached = memo.get(value);
   if (cached !== undefined) {
-    if (typeof cached === 'string') return cached;
+    if (typeof cached === 'string') {
+      if (!bytesOk || cached.length < SPLICE_CHARS) return cached;
+      // A large memoised text is encoded once; later encodings copy its bytes instead of its text.
+      const bytes = utf8Bytes(cached);
+      memo.set(value, { bytes, text: cached });
+      return [bytes];
+    }
     if (bytesOk) return [cached.bytes];
     return (cached.text ??= Buffer.from(cached.bytes.buffer, cached.bytes.byteOffset, cached.bytes.length).toString('utf8'));
   }

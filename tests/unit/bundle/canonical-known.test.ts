@@ -68,3 +68,18 @@ describe('freezeCanonicalObject', () => {
     expect(() => freezeCanonicalObject(bytes, { id: 'r1' }, [[5, 'variants', 1, 2]])).toThrow();
   });
 });
+
+describe('large memoised texts', () => {
+  it('are spliced as bytes after their first encoding, with the same output as text or bytes', () => {
+    const inputs = freezeJson(Array.from({ length: 400 }, (_, i) => ({ path: `rules/ü-${i}.yml`, digest: { sha256: 'a'.repeat(64) } })));
+    const plain = JSON.parse(JSON.stringify(inputs)) as unknown;
+    const statement = (group: string, list: unknown) => ({ predicate: { group, inputs: list }, subject: [{ name: group }] });
+    expect(canonicalJson(inputs).length).toBeGreaterThan(16384);
+    for (const group of ['g1', 'g2', 'g3']) {
+      const bytes = canonicalBytes(statement(group, inputs));
+      expect(bytes).toEqual(canonicalBytes(statement(group, plain)));
+      expect(Buffer.from(bytes).toString('utf8')).toBe(canonicalJson(statement(group, plain)));
+      expect(canonicalJson(statement(group, inputs))).toBe(canonicalJson(statement(group, plain)));
+    }
+  });
+});
