@@ -130,6 +130,12 @@ function* envelopesScanned(text: string): Generator<unknown> {
 
 const BAD = Symbol('bad envelope');
 
+/** True for `{}` (a parsed object has no inherited enumerable keys); no key array per event. */
+function isEmptyObject(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
 /** Parses a `/services/collector/event` body; `decode(source)` gives the decoder for string events of that envelope source. */
 export function parseEventBody(text: string, decode: (source: string | undefined) => EventDecoder, stamp: (source: string | undefined, event: SourceEvent) => void): ParsedBody {
   const events: SourceEvent[] = [];
@@ -142,7 +148,7 @@ export function parseEventBody(text: string, decode: (source: string | undefined
     const envelope = parsed as Record<string, unknown>;
     const value = envelope.event;
     if (value === undefined || value === null) return { events, sources, error: eventError(12, index) };
-    if (value === '' || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)) return { events, sources, error: eventError(13, index) };
+    if (value === '' || (typeof value === 'object' && !Array.isArray(value) && isEmptyObject(value))) return { events, sources, error: eventError(13, index) };
     const source = typeof envelope.source === 'string' ? envelope.source : undefined;
     let event: SourceEvent | undefined;
     if (typeof value === 'object' && !Array.isArray(value)) event = value as SourceEvent;

@@ -97,9 +97,15 @@ export function routeKey(target: Served, raw: boolean, explicit: boolean): strin
 
 /** Parses a stored body again (with today's mappings); a LogSource no longer served goes to the default one. */
 export function reviver(routing: Routing): Revive {
+  // A receiver stores a handful of distinct keys: each is split once.
+  const keys = new Map<string, { target: Served; raw: boolean; explicit: boolean }>();
   return (key, body) => {
-    const [kind, explicit, name] = key.split('|');
-    const target = routing.served.get(name ?? '') ?? routing.defaultSource;
-    return parseRequest(routing, body, target, kind === 'r', explicit === '1', []).groups;
+    let k = keys.get(key);
+    if (!k) {
+      const [kind, explicit, name] = key.split('|');
+      k = { target: routing.served.get(name ?? '') ?? routing.defaultSource, raw: kind === 'r', explicit: explicit === '1' };
+      if (keys.size < 1024) keys.set(key, k);
+    }
+    return parseRequest(routing, body, k.target, k.raw, k.explicit, []).groups;
   };
 }

@@ -25,6 +25,7 @@
  * files (spool/spool-reader.ts), parses them where the sink (the engine) runs (hec-routing.ts) and
  * hands them to the sink in order, one batch at a time, retrying a batch the sink failed on.
  */
+import { isAscii } from 'node:buffer';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -146,7 +147,8 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     for (const r of records) {
       let groups: { source: string; events: SourceEvent[] }[];
       try {
-        const text = r.payload.toString('utf8');
+        // Most bodies are ASCII: copied as Latin-1 then, which skips UTF-8 decoding and gives the same text.
+        const text = isAscii(r.payload) ? r.payload.toString('latin1') : r.payload.toString('utf8');
         groups = r.kind === 'j' ? [{ source: r.key, events: JSON.parse(text) as SourceEvent[] }] : revive(r.key, text);
       } catch {
         // A record that cannot be decoded (checked on the way in, so only rows of old agents) is skipped instead of blocking the queue.

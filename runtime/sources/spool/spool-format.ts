@@ -30,11 +30,10 @@ export interface SpoolRecord {
 /** The outcome of reading at an offset: a whole record, too few bytes for one yet, or damage. */
 export type ReadResult = { readonly record: SpoolRecord; readonly next: number } | 'short' | 'bad';
 
-function checksum(header: Buffer, key: Buffer | Uint8Array, payload: Uint8Array): number {
-  let c = crc32(header.subarray(4, 12));
-  c = crc32(header.subarray(16, 20), c);
-  c = crc32(key, c);
-  return crc32(payload, c);
+/** CRC of a record: header bytes 4-11, then bytes 16-19, key and payload, which lie together after the header. */
+function checksum(bytes4to11: Uint8Array, keyAndPayload: Uint8Array, payload?: Uint8Array): number {
+  const c = crc32(keyAndPayload, crc32(bytes4to11));
+  return payload ? crc32(payload, c) : c;
 }
 
 /** The header and key bytes that go before `payload` in the file. */
@@ -48,7 +47,7 @@ export function encodeHeader(kind: RecordKind, key: Buffer, count: number, paylo
   h[17] = key.length;
   h.writeUInt16LE(0, 18);
   key.copy(h, HEADER_BYTES);
-  h.writeUInt32LE(checksum(h, key, payload), 12);
+  h.writeUInt32LE(checksum(h.subarray(4, 12), h.subarray(16), payload), 12);
   return h;
 }
 
@@ -58,19 +57,40 @@ export function recordLength(buf: Buffer, at: number, end = buf.length): number 
   return HEADER_BYTES + buf[at + 17]! + buf.readUInt32LE(at + 4);
 }
 
+/** The last key read and its text: records of one receiver share a handful of keys, so most are not decoded again. */
+let lastKey: Buffer = Buffer.alloc(0);
+let lastKeyText = '';
+
+function keyText(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n === lastKey.length) {
+    let same = true;
+    for (let k = 0; k < n; k++) {
+      if (buf[start + k] !== lastKey[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastKeyText;
+  }
+  lastKey = Buffer.from(buf.subarray(start, end));
+  lastKeyText = lastKey.toString('utf8');
+  return lastKeyText;
+}
+
 /** Reads the record at `at` from `buf[..end]`, checking its magic, kind and checksum. */
 export function readRecord(buf: Buffer, at: number, end = buf.length): ReadResult {
   if (end - at < HEADER_BYTES) return 'short';
   if (buf.readUInt32LE(at) !== MAGIC) return 'bad';
   const kind = buf[at + 16];
-  if ((kind !== 98 && kind !== 106) || buf.readUInt16LE(at + 18) !== 0) return 'bad';
+  if ((kind !== 98 && kind !== 106) || buf[at + 18] !== 0 || buf[at + 19] !== 0) return 'bad';
   const total = recordLength(buf, at, end)!;
   if (end - at < total) return 'short';
-  const header = buf.subarray(at, at + HEADER_BYTES);
-  const key = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + buf[at + 17]!);
-  const payload = buf.subarray(at + HEADER_BYTES + key.length, at + total);
-  if (checksum(header, key, payload) !== buf.readUInt32LE(at + 12)) return 'bad';
-  return { record: { kind: kind === 98 ? 'b' : 'j', key: key.toString('utf8'), count: buf.readUInt32LE(at + 8), payload }, next: at + total };
+  const keyStart = at + HEADER_BYTES;
+  const payloadStart = keyStart + buf[at + 17]!;
+  // One CRC over the header's second part, the key and the payload: they are adjacent.
+  if (checksum(buf.subarray(at + 4, at + 12), buf.subarray(at + 16, at + total)) !== buf.readUInt32LE(at + 12)) return 'bad';
+  return { record: { kind: kind === 98 ? 'b' : 'j', key: keyText(buf, keyStart, payloadStart), count: buf.readUInt32LE(at + 8), payload: buf.subarray(payloadStart, at + total) }, next: at + total };
 }
 
 /** A position in the spool: a segment number and a byte offset in it. */
