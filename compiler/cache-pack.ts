@@ -48,6 +48,8 @@ export interface PackKey {
 interface PackHeader extends PackKey {
   /** The Sigma pipeline as parsed from the file the key's settings digest (null when not known). */
   readonly pipeline: unknown;
+  /** For a delta: the checksum of the pack it adds to (null for a whole pack). */
+  readonly base: string | null;
   readonly files: [string, string, StoredDoc[], number, number][];
 }
 
@@ -55,6 +57,10 @@ interface PackHeader extends PackKey {
 export interface Pack {
   readonly files: Map<string, StoredFile>;
   readonly pipeline: unknown;
+  /** Its own checksum (the SHA-256 its file starts with), which a delta names as its base. */
+  readonly checksum: string;
+  /** For a delta: the checksum of the pack it adds to (null for a whole pack). */
+  readonly base: string | null;
 }
 
 /** Collects a file's segment while its documents are encoded. */
@@ -191,7 +197,7 @@ function recordAccessor(key: string): PropertyDescriptor {
 }
 
 /** The pack's bytes: the key, the pipeline and files (sorted by path) in the header, their segments in the body. */
-export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey, pipeline: unknown = null): Buffer {
+export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey, pipeline: unknown = null, base: string | null = null): Buffer {
   const list: PackHeader['files'] = [];
   const segments: Uint8Array[] = [];
   let at = 0;
@@ -200,7 +206,7 @@ export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey,
     segments.push(stored.segment);
     at += stored.segment.length;
   }
-  const header: PackHeader = { ...key, pipeline: pipeline !== null && isJsonExact(pipeline) ? pipeline : null, files: list };
+  const header: PackHeader = { ...key, pipeline: pipeline !== null && isJsonExact(pipeline) ? pipeline : null, base, files: list };
   const rest = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...segments]);
   return Buffer.concat([Buffer.from(`${createHash('sha256').update(rest).digest('hex')}\n`), rest]);
 }
@@ -211,7 +217,8 @@ export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     if (buffer.length < 65 || buffer[64] !== 0x0a) return undefined;
     const rest = buffer.subarray(65);
-    if (createHash('sha256').update(rest).digest('hex') !== buffer.toString('latin1', 0, 64)) return undefined;
+    const checksum = buffer.toString('latin1', 0, 64);
+    if (createHash('sha256').update(rest).digest('hex') !== checksum) return undefined;
     const newline = rest.indexOf(0x0a);
     if (newline < 0) return undefined;
     const header = JSON.parse(rest.toString('utf8', 0, newline)) as PackHeader;
@@ -222,7 +229,7 @@ export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
       if (!(start <= end && end <= body.length)) return undefined;
       out.set(file, { digest, docs, segment: body.subarray(start, end) });
     }
-    return { files: out, pipeline: header.pipeline ?? null };
+    return { files: out, pipeline: header.pipeline ?? null, checksum, base: typeof header.base === 'string' ? header.base : null };
   } catch {
     return undefined;
   }

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../runtime/bundle/canonical.js';
-import { decodeFile, decodePack, encodeFile, encodePack, type PackKey, type StoredFile } from './cache-pack.js';
+import { decodeFile, decodePack, encodeFile, encodePack, type Pack, type PackKey, type StoredFile } from './cache-pack.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
 import { knownPipeline, parsedPipeline, pipelineDigest, type Pipeline } from './sigma/pipelines.js';
 import type { Source } from './source.js';
@@ -33,6 +33,8 @@ const FORMAT = 2;
 const KEEP_FINGERPRINTS = 3;
 /** Packs kept per fingerprint (one per input directory and settings), newest first. */
 const KEEP_PACKS = 32;
+/** Files a delta may hold, and unused pack entries tolerated, beyond a tenth of the pack; past that it is rewritten. */
+const DELTA_FILES = 64;
 
 /** One document of a cached file. */
 export interface CachedDoc {
@@ -134,8 +136,12 @@ function settingsOf(sigma: SigmaOptions): { readonly digest: string; readonly pi
 export class FileCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, reparsed: 0 };
   private readonly folder: string;
-  /** The pack of this input as read (undefined until the first lookup, null when absent or damaged). */
+  /** The entries of this input as read, pack and delta (undefined until the first lookup, null when there is no pack). */
   private pack: Map<string, StoredFile> | null | undefined;
+  /** The whole pack as read: its checksum and its entries (a delta only adds to exactly this). */
+  private base: { readonly checksum: string; readonly entries: ReadonlySet<StoredFile>; readonly size: number } | undefined;
+  /** Entries the delta read held (to tell whether this compilation changed anything). */
+  private deltaEntries: ReadonlySet<StoredFile> = new Set();
   private origin = '';
   /** Entries the next pack keeps: every hit and every file stored by this compilation. */
   private readonly next = new Map<string, StoredFile>();
@@ -177,21 +183,22 @@ export class FileCache {
     return path.join(this.folder, `${name}.pack`);
   }
 
-  /** Reads the pack of the sources' input once; a missing, unreadable or damaged pack is empty. */
+  /** Reads the pack of the sources' input once, with its delta; a missing, unreadable or damaged pack is empty. */
   private load(source: Source): Map<string, StoredFile> | null {
     if (this.pack !== undefined) return this.pack;
     this.origin = `${source.origin.kind}\0${path.resolve(source.origin.root)}`;
     this.pack = null;
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(this.packFile());
-    } catch {
-      return null;
-    }
-    const pack = decodePack(bytes, this.key());
+    const file = this.packFile();
+    const pack = readPack(file, this.key());
     if (pack === undefined) return null;
+    this.base = { checksum: pack.checksum, entries: new Set(pack.files.values()), size: pack.files.size };
     this.pack = pack.files;
     this.pipeline = pack.pipeline;
+    const delta = readPack(`${file.slice(0, -'.pack'.length)}.delta`, this.key());
+    if (delta !== undefined && delta.base === pack.checksum) {
+      for (const [path, stored] of delta.files) this.pack.set(path, stored);
+      this.deltaEntries = new Set(delta.files.values());
+    }
     // A changed file is compiled with the pipeline the pack holds, not parsed from YAML again.
     if (this.named && pack.pipeline !== null) knownPipeline(this.named.name, this.named.sha256, pack.pipeline as Pipeline);
     return this.pack;
@@ -220,23 +227,30 @@ export class FileCache {
   }
 
   /**
-   * Writes the input's pack when it changed: the entries this compilation used or stored, so
-   * entries of deleted or changed files go away. Atomic (temp file + rename); failures are ignored.
+   * Saves what this compilation changed. Entries not in the pack go to a small delta beside it
+   * while they and the pack's unused entries are few (an incremental build then writes
+   * kilobytes, not the whole pack); otherwise the pack is written anew with exactly the entries
+   * used or stored, so entries of deleted or changed files go away, and the delta is dropped. Files are replaced atomically
+   * (temp file + rename); failures are ignored.
    */
   save(): void {
     if (this.pack === undefined) return;
-    if (this.added === 0 && this.pack !== null && this.next.size === this.pack.size) return;
+    const base = this.base;
+    const delta = new Map([...this.next].filter(([, stored]) => !base?.entries.has(stored)));
+    const unchanged = delta.size === this.deltaEntries.size && [...delta.values()].every((d) => this.deltaEntries.has(d));
+    const stale = base === undefined ? 0 : base.size - (this.next.size - delta.size);
+    if (base !== undefined && unchanged && stale === 0) return;
     try {
       this.prepare();
       const file = this.packFile();
-      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        const pipeline = (this.named && parsedPipeline(this.named.name, this.named.sha256)) ?? this.pipeline;
-        writeFileSync(tmp, encodePack(this.next, this.key(), pipeline));
-        renameSync(tmp, file);
-      } catch (error) {
-        rmSync(tmp, { force: true });
-        throw error;
+      const deltaFile = `${file.slice(0, -'.pack'.length)}.delta`;
+      const pipeline = (this.named && parsedPipeline(this.named.name, this.named.sha256)) ?? this.pipeline;
+      const limit = Math.max(DELTA_FILES, base === undefined ? 0 : base.size / 10);
+      if (base !== undefined && delta.size <= limit && stale <= limit) {
+        if (!unchanged) writeAtomic(deltaFile, encodePack(delta, this.key(), pipeline, base.checksum));
+      } else {
+        writeAtomic(file, encodePack(this.next, this.key(), pipeline));
+        rmSync(deltaFile, { force: true });
       }
       this.stats.stored += this.added;
     } catch {
@@ -258,10 +272,36 @@ export class FileCache {
       const packs = readdirSync(this.folder)
         .filter((n) => n.endsWith('.pack'))
         .map((n) => ({ file: path.join(this.folder, n), time: statSync(path.join(this.folder, n)).mtimeMs }));
-      for (const old of newestFirst(packs).slice(KEEP_PACKS)) rmSync(old.file, { force: true });
+      for (const old of newestFirst(packs).slice(KEEP_PACKS)) {
+        rmSync(old.file, { force: true });
+        rmSync(`${old.file.slice(0, -'.pack'.length)}.delta`, { force: true });
+      }
     } catch {
       // Pruning is housekeeping only.
     }
+  }
+}
+
+/** A pack or delta file decoded, or undefined when absent, unreadable, damaged or built for another key. */
+function readPack(file: string, key: PackKey): Pack | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  return decodePack(bytes, key);
+}
+
+/** Writes a file through a temporary one and a rename, so readers see the old or the new bytes, never a part. */
+function writeAtomic(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
   }
 }
 

@@ -192,26 +192,44 @@ describe('compile cache', () => {
     expect(await stats()).toMatchObject({ hits: Object.keys(FILES).length, misses: 0 });
   });
 
-  it('keeps one pack per input, and a changed file misses alone', async () => {
+  it('keeps one pack per input; a changed file misses alone and goes to a delta until the pack is rewritten', async () => {
     const cacheDir = path.join(tmp, 'c-packs');
     const one = path.join(tmp, 'packs-one');
     const two = path.join(tmp, 'packs-two');
+    // Enough files that deleting some of them is worth rewriting the pack (over 64 unused entries).
+    const hosts = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`hosts/h${i}.yaml`, `apiVersion: vigil/v1\nkind: Host\nmetadata:\n  name: h${i}\nspec:\n  hostname: h${i}\n`]));
     writeRepo(one, FILES);
-    writeRepo(two, FILES);
+    writeRepo(two, { ...FILES, ...hosts });
     const stats = async (dir: string) => (await compile({ dir }, { sigma: { pipeline: 'windows' }, cacheDir })).cache!;
     const n = Object.keys(FILES).length;
     expect(await stats(one)).toMatchObject({ hits: 0, misses: n, stored: n });
-    expect(await stats(two)).toMatchObject({ hits: 0, misses: n, stored: n });
-    expect(listEntries(cacheDir).length).toBe(2);
+    expect(await stats(two)).toMatchObject({ hits: 0, misses: n + 70, stored: n + 70 });
+    const packs = listEntries(cacheDir);
+    expect(packs.map((f) => path.extname(f))).toEqual(['.pack', '.pack']);
+    const packOf = (dir: string) => packs.find((f) => readFileSync(f, 'utf8').includes(dir))!;
+    const before = readFileSync(packOf(one));
     writeFileSync(path.join(one, 'rules/r2.yml'), rule(ids[2]!, 'Rule 2', '\\tool2.exe', 'high'));
     expect(await stats(one)).toMatchObject({ hits: n - 1, misses: 1, stored: 1 });
+    // The pack is left as it was; the changed file's entry is in the delta beside it.
+    expect(readFileSync(packOf(one))).toEqual(before);
+    expect(listEntries(cacheDir).filter((f) => f.endsWith('.delta')).length).toBe(1);
     expect(await stats(one)).toMatchObject({ hits: n, misses: 0, stored: 0 });
-    // The other input's pack was left alone; a deleted file leaves the pack at the next build.
-    expect(await stats(two)).toMatchObject({ hits: n, misses: 0, stored: 0 });
-    rmSync(path.join(two, 'rules/r5.yml'));
-    expect(await stats(two)).toMatchObject({ hits: n - 1, misses: 0 });
-    const pack = listEntries(cacheDir).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes('packs-two'))!;
-    expect(pack).not.toContain('rules/r5.yml');
+    writeFileSync(path.join(one, 'rules/r3.yml'), rule(ids[3]!, 'Rule 3', '\\tool3.exe', 'high'));
+    expect(await stats(one)).toMatchObject({ hits: n - 1, misses: 1, stored: 1 });
+    expect(await stats(one)).toMatchObject({ hits: n, misses: 0, stored: 0 });
+    // The other input's pack was left alone.
+    expect(await stats(two)).toMatchObject({ hits: n + 70, misses: 0, stored: 0 });
+    // Deleted files leave the pack once enough of it is unused: then it is rewritten.
+    rmSync(path.join(two, 'hosts'), { recursive: true });
+    expect(await stats(two)).toMatchObject({ hits: n, misses: 0 });
+    const rewritten = readFileSync(packOf(two), 'utf8');
+    expect(rewritten).not.toContain('hosts/h5.yaml');
+    expect(rewritten).toContain('rules/r3.yml');
+    // A damaged delta only costs its own entries.
+    const delta = listEntries(cacheDir).find((f) => f.endsWith('.delta'))!;
+    writeFileSync(delta, 'garbage');
+    expect(await stats(one)).toMatchObject({ hits: n - 2, misses: 2, stored: 2 });
+    expect(await stats(one)).toMatchObject({ hits: n, misses: 0, stored: 0 });
   });
 
   it('keys entries by the pipeline file\'s bytes, and compiles with the file as it is now', async () => {
