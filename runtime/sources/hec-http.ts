@@ -22,9 +22,12 @@ import { problem, type Problem, type ProblemSink } from './problems.js';
 export interface Intake {
   /** True when `n` more events would not fit in the queue. */
   wouldOverflow(n: number): boolean;
-  /** Stores a request's events durably (`payload` is revived by `key`); `done` is called once they are, or with the error. */
-  store(key: string, count: number, payload: Uint8Array, done: (error?: Error) => void): void;
+  /** Stores a request's events durably (`payload` is revived by `key`, its UTF-8 bytes); `done(res, answer)` is called once they are, or `done(res, answer, error)`. */
+  store(key: Buffer, count: number, payload: Uint8Array, res: ServerResponse, answer: HecStatus, done: Stored): void;
 }
+
+/** Called once a request's events are stored (or failed to be): answers the request. */
+export type Stored = (res: ServerResponse, answer: HecStatus, error?: Error) => void;
 
 /** A listening receiver server. */
 export interface HecHttp {
@@ -49,7 +52,7 @@ const METHOD: HecStatus = { status: 405, body: { text: 'Method not allowed', cod
 /** One body read's deadline. */
 interface Deadline {
   readonly at: number;
-  readonly expire: () => void;
+  expire(): void;
 }
 
 /** Body-read deadlines, checked by one timer (a few times per timeout) instead of a timer per request. */
@@ -57,15 +60,13 @@ class Deadlines {
   private readonly live = new Set<Deadline>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly ms: number) {
+  constructor(readonly ms: number) {
     this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, Math.floor(ms / 4))));
     this.timer.unref();
   }
 
-  add(expire: () => void): Deadline {
-    const d = { at: Date.now() + this.ms, expire };
+  add(d: Deadline): void {
     this.live.add(d);
-    return d;
   }
 
   remove(d: Deadline): void {
@@ -82,39 +83,76 @@ class Deadlines {
   }
 }
 
-/** Reads a request body up to `limit` bytes (after gzip), before its deadline in `deadlines`; calls `then` once (no promise per request). */
+/** Where a stream's body read is kept: the listeners below are shared by every request, not closures per request. */
+const READ = Symbol('body read');
+type Reading = NodeJS.ReadableStream & { [READ]?: BodyRead };
+
+/** One request body being read: its chunks, its deadline, and what to call once (no promise per request). */
+class BodyRead implements Deadline {
+  readonly at: number;
+  first: Buffer | undefined;
+  chunks: Buffer[] | undefined;
+  size = 0;
+  done = false;
+
+  constructor(readonly req: IncomingMessage, readonly stream: Reading, readonly limit: number, readonly deadlines: Deadlines, readonly then: (error: BodyError | undefined, body: Buffer) => void) {
+    this.at = Date.now() + deadlines.ms;
+  }
+
+  expire(): void {
+    this.finish(new BodyError(TIMEOUT));
+  }
+
+  finish(error?: BodyError, body?: Buffer): void {
+    if (this.done) return;
+    this.done = true;
+    this.deadlines.remove(this);
+    if (error) {
+      this.stream.removeAllListeners('data');
+      if (this.stream !== this.req) (this.stream as ReturnType<typeof createGunzip>).destroy();
+      this.then(error, EMPTY);
+    } else this.then(undefined, body!);
+  }
+}
+
+function onData(this: Reading, chunk: Buffer): void {
+  const r = this[READ]!;
+  r.size += chunk.length;
+  // Counted after decompression, so a gzip bomb stops at the limit instead of filling memory.
+  if (r.size > r.limit) return r.finish(new BodyError(TOO_LARGE));
+  // Most bodies arrive in one chunk: no copy then.
+  if (!r.first) r.first = chunk;
+  else (r.chunks ??= [r.first]).push(chunk);
+}
+
+function onEnd(this: Reading): void {
+  const r = this[READ]!;
+  r.finish(undefined, r.chunks ? Buffer.concat(r.chunks, r.size) : r.first ?? EMPTY);
+}
+
+function onError(this: Reading): void {
+  this[READ]!.finish(new BodyError(invalidFormat(0)));
+}
+
+function onAborted(this: Reading): void {
+  this[READ]!.finish(new BodyError(TIMEOUT));
+}
+
+/** Reads a request body up to `limit` bytes (after gzip), before its deadline in `deadlines`; calls `then` once. */
 function readBody(req: IncomingMessage, limit: number, deadlines: Deadlines, then: (error: BodyError | undefined, body: Buffer) => void): void {
   const encoding = req.headers['content-encoding']?.toLowerCase() ?? 'identity';
   if (encoding !== 'identity' && encoding !== 'gzip') return then(new BodyError(BAD_ENCODING), EMPTY);
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return then(new BodyError(TOO_LARGE), EMPTY);
-  const stream = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  let size = 0;
-  let done = false;
-  const finish = (error?: BodyError, body?: Buffer) => {
-    if (done) return;
-    done = true;
-    deadlines.remove(deadline);
-    if (error) {
-      stream.removeAllListeners('data');
-      if (stream !== req) (stream as ReturnType<typeof createGunzip>).destroy();
-      then(error, EMPTY);
-    } else then(undefined, body!);
-  };
-  const deadline = deadlines.add(() => finish(new BodyError(TIMEOUT)));
-  stream.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    // Counted after decompression, so a gzip bomb stops at the limit instead of filling memory.
-    if (size > limit) return finish(new BodyError(TOO_LARGE));
-    // Most bodies arrive in one chunk: no copy then.
-    if (!first) first = chunk;
-    else (chunks ??= [first]).push(chunk);
-  });
-  stream.on('end', () => finish(undefined, chunks ? Buffer.concat(chunks, size) : first ?? EMPTY));
-  stream.on('error', () => finish(new BodyError(invalidFormat(0))));
-  req.on('aborted', () => finish(new BodyError(TIMEOUT)));
+  const stream: Reading = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
+  const read = new BodyRead(req, stream, limit, deadlines, then);
+  deadlines.add(read);
+  stream[READ] = read;
+  if (stream !== req) (req as Reading)[READ] = read;
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  req.on('aborted', onAborted);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -175,6 +213,16 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
   const deadlines = new Deadlines(bodyTimeout);
 
   const pick = (name: string | null | undefined): Served | undefined => (name ? served.get(name) : defaultSource);
+  // Routing keys as stored (spool records carry them as bytes), built once per route.
+  const keys = new Map<Served, Buffer[]>();
+  const keyBytes = (target: Served, raw: boolean, explicit: boolean): Buffer => {
+    let forTarget = keys.get(target);
+    if (!forTarget) keys.set(target, (forTarget = []));
+    const i = (raw ? 2 : 0) + (explicit ? 1 : 0);
+    return (forTarget[i] ??= Buffer.from(routeKey(target, raw, explicit)));
+  };
+  // One function for every stored request, not a closure per request.
+  const stored: Stored = (res, answer, error) => send(res, error ? HEC.internalError : answer);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // No URL object per request: most requests have no query string at all, and most go to the event route.
@@ -253,7 +301,7 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
     if (error) report(problem('VS1010', 'http-receiver', { status: error.status, peer: req.socket.remoteAddress ?? '?', detail: error.body.text }));
     const answer = error ?? HEC.success;
     if (count === 0) return send(res, answer);
-    intake.store(routeKey(target, raw, explicit), count, payload, (failed) => send(res, failed ? HEC.internalError : answer));
+    intake.store(keyBytes(target, raw, explicit), count, payload, res, answer, stored);
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {

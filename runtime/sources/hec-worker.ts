@@ -13,7 +13,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HecWorkerData, ToMain, ToWorker } from './hec.js';
-import { startHecHttp, type HecHttp, type Intake } from './hec-http.js';
+import type { ServerResponse } from 'node:http';
+import type { HecStatus } from './hec-body.js';
+import { startHecHttp, type HecHttp, type Intake, type Stored } from './hec-http.js';
 import { buildRouting } from './hec-routing.js';
 import { recoverSpool } from './spool/spool-recover.js';
 import { SpoolWriter } from './spool/spool-writer.js';
@@ -62,9 +64,8 @@ try {
   const recovered = recoverSpool(data.dir, (problem) => post({ t: 'problem', problem }));
   Atomics.store(queued, 0, recovered.queued);
   const w = (writer = new SpoolWriter(data.dir, recovered.nextSegment));
-  const keys = new Map<string, Buffer>();
   // Requests of one event-loop turn are written together (one writev), then answered.
-  let batch: { kind: 'b'; key: Buffer; count: number; payload: Uint8Array; done: (error?: Error) => void }[] = [];
+  let batch: { kind: 'b'; key: Buffer; count: number; payload: Uint8Array; res: ServerResponse; answer: HecStatus; done: Stored }[] = [];
   const flush = (flushPending = () => {
     const records = batch;
     if (records.length === 0) return;
@@ -81,17 +82,15 @@ try {
       failure = error as Error;
       for (const r of records) Atomics.sub(queued, 0, r.count);
     }
-    for (const r of records) r.done(failure);
+    for (const r of records) r.done(r.res, r.answer, failure);
   });
   const intake: Intake = {
     wouldOverflow: (n) => Atomics.load(queued, 0) + n > capacity,
-    store(key, count, payload, done) {
-      let k = keys.get(key);
-      if (!k) keys.set(key, (k = Buffer.from(key)));
+    store(key, count, payload, res, answer, done) {
       // Counted now, so requests of the same turn cannot overfill the queue together.
       Atomics.add(queued, 0, count);
       if (batch.length === 0) setImmediate(flush);
-      batch.push({ kind: 'b', key: k, count, payload, done });
+      batch.push({ kind: 'b', key, count, payload, res, answer, done });
     },
   };
   http = await startHecHttp(data.config, routing, intake, (problem) => post({ t: 'problem', problem }));
