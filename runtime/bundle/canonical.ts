@@ -21,6 +21,9 @@ const frozenRoots = new WeakSet<object>();
 interface KnownBytes {
   readonly bytes: Uint8Array;
   text?: string;
+  /** Members of a freezeCanonicalObject object still in `bytes`, and those parsed so far. */
+  readonly lazy?: readonly LazyMember[];
+  parsed?: Map<string, unknown>;
 }
 
 /** Canonical text (or bytes) of frozen subtrees, by identity. */
@@ -98,15 +101,11 @@ export function freezeCanonicalObject(bytes: Uint8Array, eager: Readonly<Record<
     }
   }
   if (l !== lazy.length || e !== keys.length) throw new Error('lazy member positions do not fit the object');
-  lazySources.set(out, { bytes, lazy, values: new Map() });
   Object.freeze(out);
   frozenRoots.add(out);
-  memo.set(out, { bytes });
+  memo.set(out, { bytes, lazy });
   return out;
 }
-
-/** Where the lazy members of a freezeCanonicalObject object come from, and those parsed so far. */
-const lazySources = new WeakMap<object, { readonly bytes: Uint8Array; readonly lazy: readonly LazyMember[]; readonly values: Map<string, unknown> }>();
 
 /** One accessor per member name, shared by every object (objects of one shape then share their hidden class). */
 const lazyAccessors = new Map<string, PropertyDescriptor>();
@@ -118,12 +117,13 @@ function lazyAccessor(key: string): PropertyDescriptor {
       enumerable: true,
       configurable: false,
       get(this: object): unknown {
-        const source = lazySources.get(this);
-        if (source === undefined) throw new TypeError(`lazy member \`${key}\` read through another object`);
-        if (source.values.has(key)) return source.values.get(key);
-        const member = source.lazy.find((m) => m[1] === key) as LazyMember;
+        const source = memo.get(this);
+        const member = typeof source === 'object' ? source.lazy?.find((m) => m[1] === key) : undefined;
+        if (typeof source !== 'object' || member === undefined) throw new TypeError(`lazy member \`${key}\` read through another object`);
+        source.parsed ??= new Map();
+        if (source.parsed.has(key)) return source.parsed.get(key);
         const value = freezeJson(JSON.parse(Buffer.from(source.bytes.buffer, source.bytes.byteOffset + member[2], member[3] - member[2]).toString('utf8')) as unknown);
-        source.values.set(key, value);
+        source.parsed.set(key, value);
         return value;
       },
     };

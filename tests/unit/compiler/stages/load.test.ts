@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -51,6 +52,16 @@ describe('load', () => {
     expect(codesOf(r)).toEqual(['VG1006 big.yaml']);
     expect(r.sources.get('h.yaml')!.text).toBe(HOST('h'));
     expect(r.sources.get('h.yaml')!.origin.kind).toBe('git');
+  });
+
+  test('gives each file its text (byte-order mark dropped, CRLF kept) and the digest of its bytes, and reports binary and invalid UTF-8', async () => {
+    const bom = Buffer.from('\ufeffa: 1\r\nb: ü\r\n', 'utf8');
+    const r = await compile({ dir: tempRepo({ 'bom.yaml': bom, 'nul.yaml': Buffer.from([0x61, 0x00]), 'bad.yaml': Buffer.from([0x61, 0x3a, 0x20, 0xc3, 0x28]) }) }, { until: 'load' });
+    expect(codesOf(r)).toEqual(['VG1008 bad.yaml', 'VG1007 nul.yaml']);
+    const source = r.sources.get('bom.yaml')!;
+    expect(source.text).toBe('a: 1\r\nb: ü\r\n');
+    expect(source.digest).toBe(createHash('sha256').update(bom).digest('hex'));
+    expect({ ...source }).toMatchObject({ path: 'bom.yaml', text: 'a: 1\r\nb: ü\r\n' });
   });
 
   test('reports files over the size limit without reading them', async () => {
