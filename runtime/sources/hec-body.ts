@@ -91,6 +91,15 @@ export function stringDecoder(format: CompiledFormat | undefined, origin: string
 
 /** Splits envelopes written one per line with the native parser; undefined when the body is not laid out that way. */
 function envelopesByLine(text: string): unknown[] | undefined {
+  // One envelope per request is the most common body of all: parsed as it is, without cutting lines.
+  if (text.indexOf('\n') < 0) {
+    try {
+      const v: unknown = JSON.parse(text);
+      return typeof v === 'object' && v !== null && !Array.isArray(v) ? [v] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
   const out: unknown[] = [];
   let start = 0;
   while (start < text.length) {

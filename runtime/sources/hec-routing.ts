@@ -87,7 +87,7 @@ export function parseRequest(routing: Routing, text: string, target: Served, raw
     if (last?.source === to.name) last.events.push(to.map(e));
     else groups.push({ source: to.name, events: [to.map(e)] });
   });
-  return { groups, count: parsed.events.length, ...(parsed.error ? { error: parsed.error } : {}) };
+  return parsed.error ? { groups, count: parsed.events.length, error: parsed.error } : { groups, count: parsed.events.length };
 }
 
 /** How a request is routed; stored with its body so it is parsed again the same way. */
