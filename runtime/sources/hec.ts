@@ -217,7 +217,8 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     worker.on('message', (m: ToMain) => {
       switch (m.t) {
         case 'ready':
-          reader = new SpoolReader(dir, m.start, m.ends, report);
+          // Records are decoded (toBatches) before the next read: reads may share one buffer.
+          reader = new SpoolReader(dir, m.start, m.ends, report, 'http-receiver', true);
           pump();
           return resolve(m.port);
         case 'failed':

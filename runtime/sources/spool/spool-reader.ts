@@ -34,8 +34,15 @@ export class SpoolReader {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private offsetFd: number | undefined;
+  /** With `reuse`, the buffer every read of up to READ_BYTES goes into. */
+  private scratch: Buffer | undefined;
 
-  constructor(private readonly dir: string, start: SpoolPosition, ends: Iterable<readonly [number, number]>, private readonly report: ProblemSink, private readonly origin = 'http-receiver') {
+  /**
+   * With `reuse`, reads share one buffer: the records of a `read` (their payloads) are valid only
+   * until the next `read`, and a busy receiver does not allocate a new buffer (and make garbage of
+   * it) per batch.
+   */
+  constructor(private readonly dir: string, start: SpoolPosition, ends: Iterable<readonly [number, number]>, private readonly report: ProblemSink, private readonly origin = 'http-receiver', private readonly reuse = false) {
     this.pos = start;
     this.saved = start;
     this.extend(ends);
@@ -67,7 +74,8 @@ export class SpoolReader {
     let p = this.pos;
     for (let at = this.nextPosition(p); at && events < maxEvents; at = this.nextPosition(p)) {
       const end = this.ends.get(at.segment)!;
-      const buf = this.readBytes(at.segment, at.offset, Math.min(end - at.offset, READ_BYTES));
+      // The first read of a call may use the shared buffer; a later one (the next segment) must not overwrite the records before it.
+      const buf = this.readBytes(at.segment, at.offset, Math.min(end - at.offset, READ_BYTES), this.reuse && records.length === 0);
       let used = 0;
       let damaged = false;
       while (events < maxEvents) {
@@ -100,14 +108,14 @@ export class SpoolReader {
     return { records, events, next: p };
   }
 
-  private readBytes(segment: number, offset: number, length: number): Buffer {
+  private readBytes(segment: number, offset: number, length: number, shared = false): Buffer {
     if (this.fdSegment !== segment) {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
       this.fd = openSync(path.join(this.dir, segmentName(segment)), 'r');
       this.fdSegment = segment;
     }
-    const buf = Buffer.allocUnsafe(length);
+    const buf = shared ? (this.scratch ??= Buffer.allocUnsafe(READ_BYTES)).subarray(0, length) : Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
       const n = readSync(this.fd!, buf, got, length - got, offset + got);

@@ -63,6 +63,25 @@ describe('receiver spool', () => {
     reader.close();
   });
 
+  it('reading into one shared buffer gives the same records, whole across segments within a read', () => {
+    const expected = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    // Large reads span segments (a later segment must not overwrite the first one's records); small ones reuse the buffer each time.
+    for (const size of [40, 3]) {
+      const dir = spoolDir();
+      writeRecords(dir, 40, 64);
+      const recovered = recoverSpool(dir, () => undefined);
+      const reader = new SpoolReader(dir, recovered.start, recovered.ends, () => undefined, 'http-receiver', true);
+      const seen: string[] = [];
+      for (let got = reader.read(size); got.records.length > 0; got = reader.read(size)) {
+        if (size === 40) expect(got.records.length).toBe(40);
+        seen.push(...got.records.map(text));
+        reader.done(got.next);
+      }
+      reader.close();
+      expect(seen).toEqual(expected);
+    }
+  });
+
   it('resumes after the saved offset and deletes segments wholly before it', () => {
     const dir = spoolDir();
     writeRecords(dir, 10, 40);
