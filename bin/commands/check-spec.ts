@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../command.js';
 
-const HELP = `Usage: vigil check [DIR] [--ref REF] [--format pretty|json|sarif|github] [--cache DIR | --no-cache]
+const HELP = `Usage: vigil check [DIR] [--ref REF] [--format pretty|json|sarif|github] [--pipeline NAME] [--cache DIR | --no-cache]
 
 Validates a policy repository: reads every .yml/.yaml file under DIR (default: the
 current directory; hidden folders and node_modules are skipped), parses it, validates
@@ -15,6 +15,8 @@ Options:
                    json    one diagnostic object per line (schema/diagnostic.schema.json)
                    sarif   a SARIF 2.1.0 log, for GitHub code scanning upload
                    github  GitHub Actions annotations (::error file=...,line=...::message)
+  --pipeline NAME  Sigma logsource pipeline, as \`vigil compile\` uses it (default: windows;
+                   \`none\` maps nothing)
   --cache DIR      cache of per-file results, so unchanged files are not parsed and compiled
                    again (default: $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil or ~/.cache/vigil;
                    files with any diagnostic are never cached, so every problem is still reported)

@@ -21,7 +21,7 @@ type Format = (typeof FORMATS)[number];
 export const checkCommand: Command = {
   ...checkSpec,
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const { values, positionals } = parseCommandArgs(argv, { ref: { type: 'string' }, format: { type: 'string', short: 'f' }, cache: { type: 'string' }, 'no-cache': { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(argv, { ref: { type: 'string' }, format: { type: 'string', short: 'f' }, pipeline: { type: 'string' }, cache: { type: 'string' }, 'no-cache': { type: 'boolean' } });
     if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache exclude each other');
     const cacheDir = cacheDirFor(values.cache, values['no-cache'], io.env, io.cwd);
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
@@ -33,7 +33,9 @@ export const checkCommand: Command = {
     if (ref !== undefined && ref.trim() === '') throw new UsageError('--ref needs a git ref');
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
-    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+    // The same pipeline as `vigil compile` by default, so rule tests see what the agents will run.
+    const pipeline = values.pipeline ?? 'windows';
+    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(pipeline === 'none' ? {} : { sigma: { pipeline } }), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     progress?.done();
 
     if (result.ok === false && result.fatal) {
