@@ -11,9 +11,11 @@
  * path and SHA-256 match, and the pack as a whole is keyed by a fingerprint of the compiler
  * itself (its version, dependency versions, the Node version and the bytes of its own code and
  * schemas, so any change to Vigil invalidates every entry) and the Sigma settings (the
- * pipeline's content, placeholders, field map). A pack is replaced atomically (temp file +
- * rename) when a build changed it, so concurrent builds can share a cache (the last one wins).
- * Anything unreadable is a miss: the cache can make a build faster, never different or failing.
+ * pipeline's file digest, placeholders, field map). Files a build compiled go to a small delta
+ * beside the pack (`<name>.delta`, naming the pack it adds to) until the pack is worth
+ * rewriting; compiler/cache-pack.ts has the format. Files are replaced atomically (temp file +
+ * rename), so concurrent builds can share a cache (the last one wins). Anything unreadable is a
+ * miss: the cache can make a build faster, never different or failing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
