@@ -141,8 +141,8 @@ describe('compile cache', () => {
     const warm = await check('--cache', 'c-diag');
     expect(cold.stdout).toBe(none.stdout);
     expect(warm.stdout).toBe(none.stdout);
-    // `vigil check` compiles Sigma without a pipeline, so its entries are keyed without one.
-    const stats = (await compile({ dir: repo }, { until: 'lower', cacheDir: path.join(tmp, 'c-diag') })).cache!;
+    // `vigil check` compiles Sigma with the windows pipeline by default, as `vigil compile` does.
+    const stats = (await compile({ dir: repo }, { until: 'lower', sigma: { pipeline: 'windows' }, cacheDir: path.join(tmp, 'c-diag') })).cache!;
     // Both files the duplicate-id diagnostic points into (primary and related span) are never stored.
     expect(stats.misses).toBe(2);
     expect(stats.hits).toBe(Object.keys(FILES).length - 1);
