@@ -19,6 +19,10 @@ import type { DocKind } from './stages/classify.js';
 
 /** Members whose JSON is at least this long (in bytes) are left in the body until read. */
 const LAZY_BYTES = 64;
+/** Members every build reads, kept in the header however long: a rule's tags, name and level (resolve, checks). */
+const EAGER_DATA: ReadonlySet<string> = new Set(['tags', 'name', 'level']);
+/** IR members every build reads (choosing each group's rules): type, id, name and the rules a correlation or filter names. */
+const EAGER_IR: ReadonlySet<string> = new Set(['type', 'id', 'name', 'rules']);
 
 /** A value split for storage: `[members in the header, members left in the body]`. */
 type StoredObject = [Record<string, unknown>, LazyMember[]];
@@ -93,7 +97,7 @@ export function encodeFile(digest: string, docs: readonly CachedDoc[]): StoredFi
       const lazy: LazyMember[] = [];
       const ir = d.sigma.ir as unknown as Record<string, unknown>;
       members.forEach(([key, from, to], position) => {
-        if (to - from >= LAZY_BYTES) lazy.push([position, key, from, to]);
+        if (to - from >= LAZY_BYTES && !EAGER_IR.has(key)) lazy.push([position, key, from, to]);
         else eager[key] = ir[key];
       });
       sigma = [d.sigma.type, d.sigma.id, d.sigma.title, [...ruleFeatures(d.sigma.ir)], start, segment.length, [eager, lazy]];
@@ -109,7 +113,7 @@ function splitData(data: Readonly<Record<string, unknown>>, segment: Segment): S
   const lazy: LazyMember[] = [];
   Object.keys(data).forEach((key, position) => {
     const text = JSON.stringify(data[key]);
-    if (text.length < LAZY_BYTES) eager[key] = data[key];
+    if (text.length < LAZY_BYTES || EAGER_DATA.has(key)) eager[key] = data[key];
     else {
       const bytes = Buffer.from(text, 'utf8');
       const start = segment.add(bytes);
