@@ -13,8 +13,11 @@ export const ruleNotDeployed: Check = {
   code: 'VG4102',
   run({ model }: CheckInput, report: Reporter): void {
     const groups = [...model.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    // Groups with the same packages share one rule list (resolve-groups.ts): one set per list, built only when needed.
+    const sets = new Map<readonly string[], ReadonlySet<string>>();
     for (const group of groups) {
-      const rules = new Set(group.effective.rules);
+      const list = group.effective.rules;
+      const rules = { has: (id: string) => (sets.get(list) ?? sets.set(list, new Set(list)).get(list)!).has(id) };
       const kinds = [['ThreatScore', group.effective.threatScores, 'threat score'], ['Chain', group.effective.chains, 'chain']] as const;
       for (const [kind, names, label] of kinds) {
         for (const name of names) {

@@ -16,6 +16,7 @@ export function resolveGroups(symbols: ReadonlyMap<DocKind, ReadonlyMap<string, 
   const table = (kind: DocKind) => symbols.get(kind) ?? new Map<string, Doc>();
   const hosts = table('Host');
   const out = new Map<string, ResolvedGroup>();
+  const ruleLists = new Map<string, string[]>();
   for (const [name, doc] of table('HostGroup')) {
     const members = new Set(stringsAt(doc.data, 'spec.hosts.*').filter((h) => hosts.has(h)));
     const selector = (doc.data.spec as Record<string, unknown> | undefined)?.selector;
@@ -30,13 +31,13 @@ export function resolveGroups(symbols: ReadonlyMap<DocKind, ReadonlyMap<string, 
     }
     if (members.size === 0) ctx.report(diag('VG3005', doc.nameSpan, { name }));
     const pkgs = [...packageNames].sort().map((p) => packages.get(p)!);
-    out.set(name, { name, doc, hosts: [...members].sort(), packages: pkgs.map((p) => p.name), rollout, effective: effective(name, doc, pkgs, symbols) });
+    out.set(name, { name, doc, hosts: [...members].sort(), packages: pkgs.map((p) => p.name), rollout, effective: effective(name, doc, pkgs, symbols, ruleLists) });
   }
   return out;
 }
 
 /** The union of what a group's packages, services and log sources bring, each list sorted. */
-function effective(group: string, doc: Doc, pkgs: readonly ResolvedPackage[], symbols: ReadonlyMap<DocKind, ReadonlyMap<string, Doc>>): EffectiveConfig {
+function effective(group: string, doc: Doc, pkgs: readonly ResolvedPackage[], symbols: ReadonlyMap<DocKind, ReadonlyMap<string, Doc>>, ruleLists: Map<string, string[]>): EffectiveConfig {
   const collect = (field: string) => sorted(pkgs.flatMap((p) => stringsAt(p.doc.data, `spec.${field}.*`)));
   const services = sorted(stringsAt(doc.data, 'spec.services.*'));
   const serviceDocs = services.map((s) => symbols.get('Service')?.get(s)).filter((d): d is Doc => d !== undefined);
@@ -50,8 +51,13 @@ function effective(group: string, doc: Doc, pkgs: readonly ResolvedPackage[], sy
     ...actionDocs.flatMap((a) => [...stringsAt(a.data, 'spec.email.credential'), ...stringsAt(a.data, 'spec.http.credential')]),
   ]);
   for (const [name, cred] of symbols.get('Credential') ?? []) if (stringsAt(cred.data, 'spec.hostGroups.*').includes(group)) credentials.add(name);
+  // Groups with the same packages get the same rule list: sorted once, and one array (so later
+  // stages can recognise it by identity).
+  const packageKey = pkgs.map((p) => p.name).join('\0');
+  let rules = ruleLists.get(packageKey);
+  if (!rules) ruleLists.set(packageKey, (rules = sorted(pkgs.flatMap((p) => p.ruleIds))));
   return {
-    rules: sorted(pkgs.flatMap((p) => p.ruleIds)),
+    rules,
     filters: collect('filters'),
     threatScores: collect('threatScores'),
     chains: collect('chains'),
