@@ -11,7 +11,7 @@
  * read, and its bytes copied as they are into rule packs and bundles.
  */
 import { createHash } from 'node:crypto';
-import { canonicalMembers, freezeCanonicalObject, type LazyMember } from '../runtime/bundle/canonical.js';
+import { canonicalMembers, freezeCanonicalObject, placeMembers, type LazyMember } from '../runtime/bundle/canonical.js';
 import type { CachedDoc } from './cache.js';
 import { knownRuleFeatures, ruleFeatures } from './lower/features-used.js';
 import type { SigmaCompiled } from './sigma/compile-sigma.js';
@@ -148,21 +148,7 @@ export function decodeFile(stored: StoredFile): CachedDoc[] | undefined {
  */
 function lazyRecord([eager, lazy]: StoredObject, segment: Uint8Array): Record<string, unknown> {
   if (lazy.length === 0) return eager;
-  const out: Record<string, unknown> = {};
-  const keys = Object.keys(eager);
-  let e = 0;
-  let l = 0;
-  for (let position = 0; position < keys.length + lazy.length; position++) {
-    const next = lazy[l];
-    if (next !== undefined && next[0] === position) {
-      l++;
-      Object.defineProperty(out, next[1], recordAccessor(next[1]));
-    } else {
-      const key = keys[e++] as string;
-      out[key] = eager[key];
-    }
-  }
-  if (l !== lazy.length || e !== keys.length) throw new Error('lazy member positions do not fit the object');
+  const out = placeMembers(eager, lazy, recordAccessor);
   recordSources.set(out, { segment, lazy });
   return out;
 }

@@ -84,6 +84,19 @@ export type LazyMember = readonly [number, string, number, number];
  * caller vouches that the pieces come from `canonicalMembers` of one object, as cache entries do.
  */
 export function freezeCanonicalObject(bytes: Uint8Array, eager: Readonly<Record<string, unknown>>, lazy: readonly LazyMember[]): object {
+  const out = placeMembers(eager, lazy, lazyAccessor, freezeMember);
+  Object.freeze(out);
+  frozenRoots.add(out);
+  memo.set(out, { bytes, lazy });
+  return out;
+}
+
+/**
+ * A new object with `eager`'s members and, at their recorded positions, accessor members for
+ * `lazy` ones, so the members keep the order they were stored in; `take` sees each eager value.
+ * Throws when the positions do not fit (a damaged entry: callers treat it as a miss).
+ */
+export function placeMembers(eager: Readonly<Record<string, unknown>>, lazy: readonly LazyMember[], accessor: (key: string) => PropertyDescriptor, take: (value: unknown) => void = () => undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const keys = Object.keys(eager);
   let e = 0;
@@ -92,18 +105,15 @@ export function freezeCanonicalObject(bytes: Uint8Array, eager: Readonly<Record<
     const next = lazy[l];
     if (next !== undefined && next[0] === position) {
       l++;
-      Object.defineProperty(out, next[1], lazyAccessor(next[1]));
+      Object.defineProperty(out, next[1], accessor(next[1]));
     } else {
       const key = keys[e++] as string;
       const value = eager[key];
-      freezeMember(value);
+      take(value);
       out[key] = value;
     }
   }
   if (l !== lazy.length || e !== keys.length) throw new Error('lazy member positions do not fit the object');
-  Object.freeze(out);
-  frozenRoots.add(out);
-  memo.set(out, { bytes, lazy });
   return out;
 }
 
