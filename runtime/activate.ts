@@ -12,8 +12,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { SCHEMAS } from '../schema/generated/kinds.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { VALIDATORS } from '../schema/generated/ir-validator.js';
 import { parseJsonBytes, sha256Hex } from './bundle/canonical.js';
 import { bundleDocumentProblems, unsupportedReason, type BundleDocument } from './bundle/envelope.js';
 import { openSecret } from './bundle/seal.js';
@@ -91,16 +91,12 @@ export const ACTIVATION_CODES = {
 
 const failure = (code: ActivationFailure['code'], detail: string): ActivationFailure => ({ code, message: `${ACTIVATION_CODES[code]}: ${detail}` });
 
-let irValidator: ValidateFunction | undefined;
-
-/** The detection IR schema, compiled once: the agent's own copy, not anything from the bundle. */
-function validateIr(): ValidateFunction {
-  if (irValidator) return irValidator;
-  const ajv = new Ajv2020({ allErrors: false, strict: false });
-  const schema = SCHEMAS['https://vigil.dev/schema/v1/detection-ir.schema.json'];
-  irValidator = schema ? ajv.compile(schema) : ((() => true) as unknown as ValidateFunction);
-  return irValidator;
-}
+/**
+ * The detection IR schema's validator, precompiled by `npm run gen` (schema/gen-validators.ts,
+ * first error only): the agent's own copy, never anything from the bundle, and no schema
+ * compilation at activation.
+ */
+const validateIr = VALIDATORS['https://vigil.dev/schema/v1/detection-ir.schema.json'] as ValidateFunction;
 
 /** The rules of a bundle's content: `content.detection` (the IR document) or `content.rules`. */
 function rulesOf(content: Readonly<Record<string, unknown>>): unknown {
@@ -238,7 +234,7 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   const document = resolveRulePacks(doc as BundleDocument, packs);
   if (typeof document === 'string') return failure('VA2001', document);
   const ir = rulesOf(document.content);
-  const validate = validateIr();
+  const validate = validateIr;
   if (!validate(ir)) {
     const e = validate.errors?.[0];
     return failure('VA2001', `detection IR ${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}`);

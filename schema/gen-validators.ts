@@ -14,11 +14,19 @@ import addFormatsModule from 'ajv-formats';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 const standaloneCode = ((standaloneCodeModule as unknown as { default?: unknown }).default ?? standaloneCodeModule) as (ajv: Ajv2020, refs: Record<string, string>) => string;
 
-/** The TypeScript module exporting `VALIDATORS` ($id -> validate function) for these schemas. */
-export function renderValidators(schemas: readonly Record<string, unknown>[], banner: string): string {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { source: true } });
+/**
+ * The TypeScript module exporting `VALIDATORS` ($id -> validate function) for these schemas (or
+ * the `only` ones).
+ * `fast` drops `allErrors` and `verbose` (the first error only, no copies of schema values): the
+ * agent's check of a bundle's detection IR, where a 7 MB document must validate in milliseconds
+ * and one reason is enough to refuse it.
+ */
+export function renderValidators(schemas: readonly Record<string, unknown>[], banner: string, opts: { readonly fast?: boolean; readonly only?: readonly string[] } = {}): string {
+  const fast = opts.fast ?? false;
+  const ajv = new Ajv2020({ allErrors: !fast, strict: false, verbose: !fast, code: { source: true } });
   addFormats(ajv);
-  const ids = schemas.map((s) => s.$id as string).sort();
+  // Every schema is added (one may refer to another); only the `only` ones are exported.
+  const ids = schemas.map((s) => s.$id as string).filter((id) => opts.only === undefined || opts.only.includes(id)).sort();
   for (const s of schemas) ajv.addSchema(s);
   const refs: Record<string, string> = {};
   ids.forEach((id, i) => (refs[`v${i}`] = id));

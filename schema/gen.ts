@@ -134,6 +134,8 @@ export async function generateAll(schemaDir: string, opts: GenerateOptions = {})
   for (const schema of schemas.values()) byId.set(schema.$id as string, schema);
   out.set('generated/kinds.ts', renderKinds(kindRows(descriptions), byId, BANNER));
   out.set('generated/validators.ts', renderValidators([...schemas.values()], BANNER));
+  const irId = `${SCHEMA_BASE}detection-ir.schema.json`;
+  if (byId.has(irId)) out.set('generated/ir-validator.ts', renderValidators([...schemas.values()], BANNER, { fast: true, only: [irId] }));
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
