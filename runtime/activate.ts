@@ -234,9 +234,8 @@ export async function prepareBundle(bytes: Uint8Array, version: number, identity
   const document = resolveRulePacks(doc as BundleDocument, packs);
   if (typeof document === 'string') return failure('VA2001', document);
   const ir = rulesOf(document.content);
-  const validate = validateIr;
-  if (!validate(ir)) {
-    const e = validate.errors?.[0];
+  if (!validateIr(ir)) {
+    const e = validateIr.errors?.[0];
     return failure('VA2001', `detection IR ${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}`);
   }
   const vectors = vectorsOf(document.content);

@@ -261,7 +261,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       return true;
     }
     try {
-      // Verified packs are stored before their bundle is considered, so a stored bundle always finds them.
+      // Newly downloaded packs are stored before their bundle is considered, so a stored bundle always finds them.
       state.packs.write(outcome.bundle.packs);
     } catch (error) {
       recordError('VA2005', `the bundle's rule packs could not be stored: ${(error as Error).message}`);

@@ -136,7 +136,7 @@ export interface PulledBundle {
   readonly document: BundleDocument;
   /** Version of the signed targets metadata that listed it: the bundle's version. */
   readonly version: number;
-  /** Its rule packs by sha256, each matching signed metadata and the bundle's pins. */
+  /** The rule packs this pull downloaded (those `havePack` did not hold), by sha256, each matching signed metadata and the bundle's pins. */
   readonly packs: ReadonlyMap<string, Uint8Array>;
 }
 
@@ -276,16 +276,18 @@ async function updateIn(opts: UpdateOptions, scratch: string): Promise<UpdateOut
   // The rule packs the bundle pins: only those the agent does not hold yet are downloaded.
   const refs = checkPackTargets(checked.document, targets.signed.targets);
   if ('code' in refs) return { kind: 'refused', refusals: [refs] };
-  const packs = new Map<string, Uint8Array>();
+  const all = new Map<string, Uint8Array>();
+  const downloaded = new Map<string, Uint8Array>();
   for (const ref of refs) {
     const held = opts.havePack?.(ref.sha256);
     const got = held ?? (await download(targets.signed.targets[ref.path] as TargetFile));
     if (!(got instanceof Uint8Array)) return got;
-    packs.set(ref.sha256, got);
+    all.set(ref.sha256, got);
+    if (!held) downloaded.set(ref.sha256, got);
   }
-  const resolved = resolveRulePacks(checked.document, (sha) => packs.get(sha));
+  const resolved = resolveRulePacks(checked.document, (sha) => all.get(sha));
   if (typeof resolved === 'string') return { kind: 'refused', refusals: [refusal('VR1016', targetFilePath(bundlePath), { detail: resolved })] };
-  return { kind: 'verified', bundle: { ...checked, packs } };
+  return { kind: 'verified', bundle: { ...checked, packs: downloaded } };
 }
 
 /** When the trusted timestamp in the state expires, if it is readable. */

@@ -5,7 +5,7 @@ import { EXIT, UsageError, parseCommandArgs, type Command } from '../command.js'
 import type { Io } from '../io.js';
 import { progressLine } from '../progress.js';
 import { compile, type CompileResult } from '../../compiler/index.js';
-import { cacheDirFor } from '../../compiler/cache.js';
+import { cacheOf, pipelineOf } from '../compile-options.js';
 import { kindLabel, type DocKind } from '../../compiler/stages/classify.js';
 import type { RenderInput } from '../../targets/diagnostics/locate.js';
 import { renderPretty } from '../../targets/diagnostics/pretty.js';
@@ -22,8 +22,7 @@ export const checkCommand: Command = {
   ...checkSpec,
   async run(argv: readonly string[], io: Io): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, { ref: { type: 'string' }, format: { type: 'string', short: 'f' }, pipeline: { type: 'string' }, cache: { type: 'string' }, 'no-cache': { type: 'boolean' } });
-    if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache exclude each other');
-    const cacheDir = cacheDirFor(values.cache, values['no-cache'], io.env, io.cwd);
+    const cache = cacheOf(io, values.cache, values['no-cache']);
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     const format = (values.format ?? 'pretty') as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`unknown format \`${values.format}\` (expected one of: ${FORMATS.join(', ')})`);
@@ -34,8 +33,8 @@ export const checkCommand: Command = {
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
     // The same pipeline as `vigil compile` by default, so rule tests see what the agents will run.
-    const pipeline = values.pipeline ?? 'windows';
-    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(pipeline === 'none' ? {} : { sigma: { pipeline } }), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+    const { pipeline } = pipelineOf(values.pipeline);
+    const result = await compile({ dir, ...(ref === undefined ? {} : { ref }) }, { until: 'lower', ...(pipeline ? { sigma: { pipeline } } : {}), ...(progress ? { onProgress: progress.update } : {}), ...cache });
     progress?.done();
 
     if (result.ok === false && result.fatal) {

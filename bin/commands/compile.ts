@@ -5,7 +5,7 @@ import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js'
 import type { CodeId } from '../../compiler/diagnostics/codes.js';
 import { attachmentDigests } from '../../compiler/lower/attachments.js';
 import { compilerVersion, sourceFacts, type SourceFacts } from '../../compiler/lower/source-facts.js';
-import { cacheDirFor } from '../../compiler/cache.js';
+import { cacheOf, pipelineOf } from '../compile-options.js';
 import { fileStart } from '../../compiler/span.js';
 import type { SigningKey } from '../../runtime/bundle/keys.js';
 import { bundleTargetPath } from '../../runtime/bundle/layout.js';
@@ -73,18 +73,17 @@ export const compileCommand: Command = {
     if (format !== 'pretty' && format !== 'json') throw new UsageError(`unknown format \`${format}\` (expected pretty or json)`);
     if (values.ref !== undefined && values.ref.trim() === '') throw new UsageError('--ref needs a git ref');
     const life = lifetimes(values.lifetime ?? []);
-    const pipeline = values.pipeline ?? 'windows';
+    const { pipeline } = pipelineOf(values.pipeline);
     const dirArg = positionals[0] ?? '.';
     const dir = path.resolve(io.cwd, dirArg);
     const out = path.resolve(io.cwd, values.out);
     const input = { dir, ...(values.ref === undefined ? {} : { ref: values.ref }) };
-    if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache exclude each other');
-    const cacheDir = cacheDirFor(values.cache, values['no-cache'], io.env, io.cwd);
+    const { cacheDir } = cacheOf(io, values.cache, values['no-cache']);
     // OUT holds signed files only (`vigil verify` refuses anything else), so the cache lives elsewhere.
     if (cacheDir !== undefined && isWithin(cacheDir, out)) throw new UsageError(`the cache directory \`${cacheDir}\` must not be inside OUT`);
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
-    const result = await compile(input, { ...(pipeline === 'none' ? {} : { sigma: { pipeline } }), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+    const result = await compile(input, { ...(pipeline ? { sigma: { pipeline } } : {}), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     progress?.done();
     if (result.ok === false && result.fatal) {
       for (const d of result.report.diagnostics) io.stderr.write(`error[${d.code}]: ${d.message}\n`);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { UsageError, parseCommandArgs, type Command } from '../command.js';
 import type { Io } from '../io.js';
-import { cacheOf, formatOf, pipelineOf, readBaseline, runPlan } from './plan.js';
+import { formatOf, readBaseline, runPlan } from './plan.js';
+import { cacheOf, pipelineOf } from '../compile-options.js';
 import { diffSpec } from './diff-spec.js';
 
 /** \`vigil diff\`: the plan's semantic diff between two refs. */

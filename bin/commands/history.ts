@@ -6,7 +6,8 @@ import { mainLine, parseIsoDate, ruleHistory } from '../../compiler/history/hist
 import { loadSide, type SideOptions } from '../../compiler/history/side.js';
 import { canonicalBytes, sha256Hex } from '../../runtime/bundle/canonical.js';
 import { planOf, type GroupState } from '../../targets/plan/plan.js';
-import { cacheOf, pipelineOf, statesOf } from './plan.js';
+import { statesOf } from './plan.js';
+import { cacheOf, pipelineOf } from '../compile-options.js';
 import { historySpec } from './history-spec.js';
 
 /** \`vigil history\`: who changed which rule or group when, and what a group ran at a date. */

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { EXIT, UsageError, parseCommandArgs, writeLine, type Command } from '../command.js';
 import type { Io } from '../io.js';
 import type { Input } from '../../compiler/index.js';
-import { cacheDirFor } from '../../compiler/cache.js';
 import type { GroupSnapshot, PolicySnapshot } from '../../compiler/history/snapshot.js';
 import { loadPair, type SideResult } from '../../compiler/history/side.js';
 import { splitEvents } from '../../runtime/engine/event-stream.js';
@@ -14,6 +13,7 @@ import { renderMarkdown } from '../../targets/plan/render-md.js';
 import { renderPlanJson } from '../../targets/plan/render-json.js';
 import { renderPlanGithub } from '../../targets/plan/render-github.js';
 import { planSpec } from './plan-spec.js';
+import { cacheOf, pipelineOf } from '../compile-options.js';
 
 /** Output formats of `vigil plan` and `vigil diff`. */
 export const PLAN_FORMATS = ['md', 'json', 'github'] as const;
@@ -48,20 +48,6 @@ export function formatOf(value: string | undefined): Format {
   const format = (value ?? 'md') as Format;
   if (!PLAN_FORMATS.includes(format)) throw new UsageError(`unknown format \`${value}\` (expected one of: ${PLAN_FORMATS.join(', ')})`);
   return format;
-}
-
-/** `--pipeline`: the Sigma pipeline `vigil compile` uses by default (`windows`), or none. */
-export function pipelineOf(value: string | undefined): { pipeline?: string } {
-  if (value !== undefined && value.trim() === '') throw new UsageError('--pipeline needs a name');
-  const name = value ?? 'windows';
-  return name === 'none' ? {} : { pipeline: name };
-}
-
-/** `--cache DIR` / `--no-cache`, resolved as `vigil compile` resolves them. */
-export function cacheOf(io: Io, option: string | undefined, disabled: boolean | undefined): { cacheDir?: string } {
-  if (option !== undefined && disabled) throw new UsageError('--cache and --no-cache exclude each other');
-  const cacheDir = cacheDirFor(option, disabled, io.env, io.cwd);
-  return cacheDir === undefined ? {} : { cacheDir };
 }
 
 /** What `runPlan` compares. */

@@ -80,13 +80,14 @@ export function packBundle(document: object): PackedBundle {
   // One packed content per content object: groups that shared content still share it (and the
   // bundle target's encoder still encodes it once).
   let packed = packedContent.get(content);
-  if (!packed) {
+  if (packed?.packs !== packs) {
     const { rules: _rules, ...rest } = content as Record<string, unknown>;
-    packed = freezeJson({ ...rest, rulePacks: packs.map((p) => p.ref) });
+    packed = { packs, content: freezeJson({ ...rest, rulePacks: packs.map((p) => p.ref) }) };
     packedContent.set(content, packed);
   }
   const features = [...new Set([...doc.features, RULE_PACKS_FEATURE])].sort();
-  return { document: { ...doc, features, content: packed }, packs };
+  return { document: { ...doc, features, content: packed.content }, packs };
 }
 
-const packedContent = new WeakMap<object, object>();
+/** Packed content by original content, with the packs it names (so another IR version is packed anew). */
+const packedContent = new WeakMap<object, { readonly packs: readonly BuiltPack[]; readonly content: object }>();

@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { writeFileIn } from '../helpers/files.js';
 
 /** `vigil eval --rules DIR` over a whole policy repository, through the real CLI. */
 
@@ -11,12 +12,7 @@ const SCENARIO = path.join(MSP, 'events/recon-scenario.jsonl');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-eval-repo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function write(rel: string, text: string): string {
-  const file = path.join(dir, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
+const write = (rel: string, text: string): string => writeFileIn(dir, rel, text);
 
 type Line = Record<string, unknown> & { type: string; rule: string };
 const parse = (stdout: string): Line[] => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);

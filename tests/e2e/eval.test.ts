@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { writeFileIn } from '../helpers/files.js';
 import { runCli } from '../helpers/cli.js';
 
 /** The `vigil eval` JSON Lines contract, through the real CLI (dist/bin/vigil.js). */
@@ -9,12 +10,7 @@ import { runCli } from '../helpers/cli.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function write(rel: string, text: string): string {
-  const file = path.join(dir, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
+const write = (rel: string, text: string): string => writeFileIn(dir, rel, text);
 
 const whoami = write(
   'rules/whoami.yml',

@@ -1,4 +1,6 @@
+import { TargetFile } from '@tufjs/models';
 import { describe, expect, it } from 'vitest';
+import { checkPackTargets } from '../../../runtime/bundle/check-bundle.js';
 import { canonicalBytes, sha256Hex } from '../../../runtime/bundle/canonical.js';
 import type { BundleDocument } from '../../../runtime/bundle/envelope.js';
 import { parsePack, resolveRulePacks, rulePackRefs, type RulePackRef } from '../../../runtime/bundle/rule-packs.js';
@@ -72,5 +74,28 @@ describe('rule packs', () => {
     expect(rulePackRefs({ rulePacks: [{ path: '../../etc/passwd', sha256: 'a'.repeat(64), length: 1, rules: 1 }] })).toMatch(/rulePacks\[0\]/);
     expect(rulePackRefs({ rulePacks: [pack.ref, pack.ref] })).toMatch(/twice/);
     expect(rulePackRefs({ rules: [], rulePacks: [] })).toMatch(/not both/);
+  });
+});
+
+describe('checkPackTargets', () => {
+  const packed = packBundle({ irVersion: 1, features: [], group: 'g1', content: { rules: rules(3) } });
+  const doc = packed.document as BundleDocument;
+  const [pack] = packed.packs;
+  if (!pack) throw new Error('no pack');
+  const entry = (length: number, sha256: string) => new TargetFile({ path: pack.ref.path, length, hashes: { sha256 } });
+
+  it('accepts packs listed in the signed targets with the pinned length and digest', () => {
+    expect(checkPackTargets(doc, { [pack.ref.path]: entry(pack.ref.length, pack.ref.sha256) })).toEqual([pack.ref]);
+  });
+
+  it('refuses a pinned pack that targets.json does not list (VR1014) or lists with other bytes (VR1009)', () => {
+    expect(checkPackTargets(doc, {})).toMatchObject({ code: 'VR1014', file: `targets/${pack.ref.path}` });
+    expect(checkPackTargets(doc, { [pack.ref.path]: entry(pack.ref.length + 1, pack.ref.sha256) })).toMatchObject({ code: 'VR1009', file: `targets/${pack.ref.path}` });
+    expect(checkPackTargets(doc, { [pack.ref.path]: entry(pack.ref.length, 'f'.repeat(64)) })).toMatchObject({ code: 'VR1009' });
+  });
+
+  it('refuses a malformed pin list as a bundle the agent cannot load (VR1016)', () => {
+    const bad = { ...doc, content: { rulePacks: 'everything' } } as BundleDocument;
+    expect(checkPackTargets(bad, {})).toMatchObject({ code: 'VR1016', file: 'targets/groups/g1/bundle.json' });
   });
 });

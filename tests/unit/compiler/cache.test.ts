@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { canonicalJson } from '../../../runtime/bundle/canonical.js';
 import { pipelineDigest } from '../../../compiler/sigma/pipelines.js';
 import { listFiles } from '../../../runtime/bundle/repo-files.js';
 import { memoryIo } from '../../helpers/memory-io.js';
+import { writeFileIn, writeFilesIn } from '../../helpers/files.js';
 
 /** The compile cache (compiler/cache.ts): it may make builds faster, never different. */
 
@@ -70,11 +71,11 @@ async function vigil(...argv: string[]): Promise<{ code: number; stdout: string;
   return { code, stdout: io.stdout.text, stderr: io.stderr.text };
 }
 
-function writeRepo(dir: string, files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
+
+/** A copy of the windows pipeline at `tmp/name`, and its text. */
+function pipelineCopy(name: string): { pipeline: string; windows: string } {
+  const windows = readFileSync(path.join(import.meta.dirname, '../../../policies/pipelines/windows.yml'), 'utf8');
+  return { pipeline: writeFileIn(tmp, name, windows), windows };
 }
 
 /** Every file of OUT, by path. */
@@ -100,7 +101,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('compile cache', () => {
   it('gives the same bytes with no cache, a cold cache and a warm cache', async () => {
     const repo = path.join(tmp, 'same');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     const none = await build(repo, path.join(tmp, 'same-none'), '--no-cache');
     const cold = await build(repo, path.join(tmp, 'same-cold'), '--cache', 'c-same');
     const warm = await build(repo, path.join(tmp, 'same-warm'), '--cache', 'c-same');
@@ -115,7 +116,7 @@ describe('compile cache', () => {
 
   it('rebuilds after one changed file exactly as a cold build does', async () => {
     const repo = path.join(tmp, 'change');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     const out = path.join(tmp, 'change-out');
     await build(repo, out, '--cache', 'c-change');
     writeFileSync(path.join(repo, 'rules/r3.yml'), rule(ids[3]!, 'Rule 3', '\\tool3.exe', 'critical'));
@@ -132,7 +133,7 @@ describe('compile cache', () => {
 
   it('never caches a file with a diagnostic, and reports the same diagnostics warm as cold', async () => {
     const repo = path.join(tmp, 'diag');
-    writeRepo(repo, { ...FILES, 'rules/dup.yml': rule(ids[1]!, 'Duplicate', '\\dup.exe') });
+    writeFilesIn(repo, { ...FILES, 'rules/dup.yml': rule(ids[1]!, 'Duplicate', '\\dup.exe') });
     const check = (...extra: string[]) => vigil('check', repo, '--format', 'json', ...extra);
     const none = await check('--no-cache');
     expect(none.code).toBe(1);
@@ -150,7 +151,7 @@ describe('compile cache', () => {
 
   it('parses a cached file again when a new cross-file diagnostic needs a span in it', async () => {
     const repo = path.join(tmp, 'cross');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     expect((await vigil('check', repo, '--cache', 'c-cross')).code).toBe(0);
     // The correlation stays cached, but the rule it names disappears: VG3002 points into the cached file.
     rmSync(path.join(repo, 'rules/r0.yml'));
@@ -162,7 +163,7 @@ describe('compile cache', () => {
 
   it('treats a damaged, truncated or foreign pack as a miss, never a failure', async () => {
     const repo = path.join(tmp, 'damaged');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     const cacheDir = path.join(tmp, 'c-damaged');
     const none = await build(repo, path.join(tmp, 'damaged-none'), '--no-cache');
     await build(repo, path.join(tmp, 'damaged-cold'), '--cache', cacheDir);
@@ -198,8 +199,8 @@ describe('compile cache', () => {
     const two = path.join(tmp, 'packs-two');
     // Enough files that deleting some of them is worth rewriting the pack (over 64 unused entries).
     const hosts = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`hosts/h${i}.yaml`, `apiVersion: vigil/v1\nkind: Host\nmetadata:\n  name: h${i}\nspec:\n  hostname: h${i}\n`]));
-    writeRepo(one, FILES);
-    writeRepo(two, { ...FILES, ...hosts });
+    writeFilesIn(one, FILES);
+    writeFilesIn(two, { ...FILES, ...hosts });
     const stats = async (dir: string) => (await compile({ dir }, { sigma: { pipeline: 'windows' }, cacheDir })).cache!;
     const n = Object.keys(FILES).length;
     expect(await stats(one)).toMatchObject({ hits: 0, misses: n, stored: n });
@@ -234,11 +235,9 @@ describe('compile cache', () => {
 
   it('keys entries by the pipeline file\'s bytes, and compiles with the file as it is now', async () => {
     const repo = path.join(tmp, 'pipeline');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     const cacheDir = path.join(tmp, 'c-pipeline');
-    const pipeline = path.join(tmp, 'pipeline.yml');
-    const windows = readFileSync(path.join(import.meta.dirname, '../../../policies/pipelines/windows.yml'), 'utf8');
-    writeFileSync(pipeline, windows);
+    const { pipeline, windows } = pipelineCopy('pipeline.yml');
     const run = async () => {
       const r = await compile({ dir: repo }, { sigma: { pipeline }, cacheDir });
       if (!r.ok) throw new Error('compile failed');
@@ -263,11 +262,9 @@ describe('compile cache', () => {
 
   it('compiles a changed file with the pipeline the pack holds, without parsing its YAML again', async () => {
     const repo = path.join(tmp, 'pipeline-kept');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     const cacheDir = path.join(tmp, 'c-pipeline-kept');
-    const pipeline = path.join(tmp, 'pipeline-kept.yml');
-    const windows = readFileSync(path.join(import.meta.dirname, '../../../policies/pipelines/windows.yml'), 'utf8');
-    writeFileSync(pipeline, windows);
+    const { pipeline, windows } = pipelineCopy('pipeline-kept.yml');
     expect((await compile({ dir: repo }, { sigma: { pipeline }, cacheDir })).ok).toBe(true);
     // As in a new process: this one forgets the parsed pipeline (another file was read under its name).
     writeFileSync(pipeline, `${windows}\n# other\n`);
@@ -287,7 +284,7 @@ describe('compile cache', () => {
 
   it('refuses a cache directory inside OUT, and --cache with --no-cache', async () => {
     const repo = path.join(tmp, 'refuse');
-    writeRepo(repo, FILES);
+    writeFilesIn(repo, FILES);
     expect((await vigil('compile', repo, '--out', 'refuse-out', '--key', 'ci.key', '--trust', 'root.json', '--cache', 'refuse-out/.cache')).code).toBe(2);
     expect((await vigil('check', repo, '--cache', 'x', '--no-cache')).code).toBe(2);
   });
