@@ -1,10 +1,7 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { SCHEMAS } from '../../schema/generated/kinds.js';
 import { VALIDATORS } from '../../schema/generated/validators.js';
-
-// ajv-formats is CommonJS; under NodeNext its default import is the plugin function.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction | null>();
@@ -12,6 +9,11 @@ const compiled = new Map<string, ValidateFunction | null>();
 /** The one Ajv instance, with every embedded schema added (built on first use). */
 function instance(): Ajv2020 {
   if (ajv) return ajv;
+  // Loaded only here: with every validator precompiled, no run needs Ajv itself (loading it costs
+  // tens of milliseconds of every command's start). Both packages are CommonJS.
+  const require = createRequire(import.meta.url);
+  const { Ajv2020 } = require('ajv/dist/2020') as typeof import('ajv/dist/2020.js');
+  const addFormats = require('ajv-formats') as (ajv: Ajv2020) => void;
   // allErrors: report every problem of a document in one run, as every stage must.
   ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
   addFormats(ajv);

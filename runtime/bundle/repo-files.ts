@@ -3,7 +3,8 @@
  * reading the previous state, listing files, and writing artifacts atomically (temp file + rename,
  * metadata last so a reader never sees a timestamp that points at files not yet written).
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile, lstat } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileRole, METADATA_FILES, TARGETS_DIR, type Artifact } from './layout.js';
 import type { RepositoryState } from './tuf-repo.js';
@@ -61,27 +62,36 @@ function writeRank(rel: string): number {
 }
 
 /** Writes one file atomically (temp file in the same directory, then rename). */
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+function writeAtomic(file: string, bytes: Uint8Array): void {
+  mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, file);
+}
+
+/** Whether `file` already holds exactly `bytes` (its size is checked before anything is read). */
+function holds(file: string, bytes: Uint8Array): boolean {
+  try {
+    if (statSync(file).size !== bytes.length) return false;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).equals(readFileSync(file));
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Writes artifacts into OUT; a file that already has exactly these bytes is left alone (a rebuild
  * rewrites only what changed, and unchanged rule packs keep their files). With `prune`, target
  * files of earlier builds that are no longer published are removed (only under `targets/`), so
- * OUT holds nothing unsigned.
+ * OUT holds nothing unsigned. The writes are synchronous: a rebuild touches a hundred files or
+ * so, and a thread-pool round trip per file cost more than the writes themselves.
  */
 export async function writeArtifacts(dir: string, artifacts: readonly Artifact[], opts: { prune?: boolean } = {}): Promise<void> {
   const ordered = [...artifacts].sort((a, b) => writeRank(a.path) - writeRank(b.path) || (a.path < b.path ? -1 : 1));
   for (const a of ordered) {
     if (path.isAbsolute(a.path) || a.path.split('/').includes('..')) throw new Error(`refusing to write outside OUT: ${a.path}`);
     const file = path.join(dir, ...a.path.split('/'));
-    const existing = await readIfExists(file).catch(() => undefined);
-    if (existing && Buffer.from(existing.buffer, existing.byteOffset, existing.length).equals(a.bytes)) continue;
-    await writeAtomic(file, a.bytes);
+    if (!holds(file, a.bytes)) writeAtomic(file, a.bytes);
   }
   if (!opts.prune) return;
   const keep = new Set(artifacts.map((a) => a.path));

@@ -79,4 +79,12 @@ describe('the CLI loads only the command it runs', () => {
     expect(loaded).toContain('dist/bin/commands/compile.js');
     expect(loaded.filter((f) => f.includes('node_modules/@tufjs/') || f === 'dist/runtime/bundle/key-files.js')).toEqual([]);
   });
+
+  it('a check loads no Ajv: every schema validator is precompiled', () => {
+    const { code, stderr, loaded } = traced(['check', path.join(REPO_ROOT, 'examples/minimal'), '--no-cache']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(loaded).toContain('dist/compiler/stages/schema-registry.js');
+    expect(loaded.filter((f) => /node_modules\/ajv(-formats)?\/dist\/(ajv|2020|index)\.js$/.test(f))).toEqual([]);
+  });
 });
