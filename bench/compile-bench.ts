@@ -16,7 +16,7 @@ import { emit, medianMs, progress } from './measure.js';
  * merely parsing the same YAML files with the same parser, in this process.
  */
 const GROUPS = 50;
-const CLI = path.join(REPO_ROOT, 'dist/bin/vigil.js');
+const CLI = path.join(REPO_ROOT, 'dist/cli/vigil.js');
 
 function vigil(args: readonly string[], cwd: string): number {
   const t0 = performance.now();

@@ -68,13 +68,17 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
 
 let fingerprintMemo: string | undefined;
 
-/** SHA-256 over the compiler's version, its dependencies and the bytes of its code and schemas. */
+/** SHA-256 over the compiler's version, its dependencies and the bytes of the code that runs and its schemas. */
 export function compilerFingerprint(): string {
   if (fingerprintMemo !== undefined) return fingerprintMemo;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const root = path.dirname(here);
+  const self = fileURLToPath(import.meta.url);
+  const here = path.dirname(self);
+  // This module is compiler/cache.{ts,js} in the source tree and in tsc's dist/; in the esbuild
+  // bundle (scripts/bundle-cli.ts) it is part of a chunk in dist/cli/, beside every other chunk.
+  const bundled = !/[\\/]compiler[\\/]cache\.[jt]s$/.test(self);
+  const root = bundled ? here : path.dirname(here);
   const hash = createHash('sha256').update(`vigil-cache-${FORMAT}\0node-${process.versions.node}\0`);
-  // The package.json beside the code (dist/ has none): version and dependency versions.
+  // The package.json above the code (dist/ has none): version and dependency versions.
   for (let dir = root, i = 0; i < 3; i++, dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
     if (!existsSync(file)) continue;
@@ -83,8 +87,13 @@ export function compilerFingerprint(): string {
     hash.update(JSON.stringify([pkg.version, pkg.dependencies ?? {}]));
     break;
   }
-  for (const folder of ['compiler', 'runtime', 'schema']) {
-    for (const rel of codeFiles(path.join(root, folder))) hash.update(`\0${folder}/${rel}\0`).update(readFileSync(path.join(root, folder, rel)));
+  // The bundle embeds the schemas and the bundled dependencies in its chunks; meta.json describes them.
+  const folders = bundled ? [''] : ['compiler', 'runtime', 'schema'];
+  for (const folder of folders) {
+    for (const rel of codeFiles(path.join(root, folder))) {
+      if (bundled && !rel.endsWith('.js')) continue;
+      hash.update(`\0${folder}/${rel}\0`).update(readFileSync(path.join(root, folder, rel)));
+    }
   }
   return (fingerprintMemo = hash.digest('hex'));
 }

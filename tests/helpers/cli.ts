@@ -4,8 +4,8 @@ import path from 'node:path';
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The built CLI entry, as `npx vigil` runs it (npm test builds first). */
-export const CLI = path.join(REPO_ROOT, 'dist/bin/vigil.js');
+/** The built CLI entry (the esbuild bundle, scripts/bundle-cli.ts), as `npx vigil` runs it (npm test builds first). */
+export const CLI = path.join(REPO_ROOT, 'dist/cli/vigil.js');
 
 export interface CliResult {
   readonly code: number;
