@@ -2,7 +2,9 @@ import type { DetectionRule, FilterRule, Rule, Variant } from './ir.js';
 import { EventView, FieldTable } from './event-view.js';
 import { buildMatcher, type Matcher } from './matchers.js';
 import { FieldAutomaton } from './prefilter.js';
-import { RuleIndex } from './rule-index.js';
+import { hasKeywords, literalAtoms, type LiteralAtom } from './keyword-prefilter.js';
+import { KeywordScanner } from './keyword-scan.js';
+import { KEYWORD_SLOT, RuleIndex } from './rule-index.js';
 import { eventChannel, eventId } from './field-access.js';
 
 /**
@@ -100,6 +102,8 @@ export class RuleSet {
         if (low !== undefined) automaton.scan(low, this.hits, epoch);
       }
     }
+    const keywords = bucket.keywords;
+    if (keywords !== undefined) keywords.scan(event, this.hits, epoch);
     const entries = bucket.entries;
     const force = bucket.force;
     this.stats.candidates += entries.length;
@@ -152,6 +156,41 @@ function logsourceCovers(filter: FilterRule, rule: DetectionRule): boolean {
   return true;
 }
 
+/**
+ * The literals a variant needs: the compiler's atoms (fields only), else for conditions with
+ * keywords the engine's own derivation, which adds keyword atoms.
+ */
+function prefilterAtoms(variant: Variant): readonly LiteralAtom[] | undefined {
+  if (variant.prefilter && variant.prefilter.length > 0) return variant.prefilter;
+  return hasKeywords(variant.condition) ? (literalAtoms(variant.condition) ?? undefined) : undefined;
+}
+
+/**
+ * One keyword scanner per distinct set of keyword variants a bucket holds (most buckets share
+ * one), over only those variants' literals: a scanner's skips are as long as its shortest literal.
+ */
+function keywordScanners(byNeedle: ReadonlyMap<string, readonly number[]> | undefined): (ids: readonly number[]) => KeywordScanner {
+  const cache = new Map<string, KeywordScanner>();
+  return (ids) => {
+    const key = ids.join(',');
+    let scanner = cache.get(key);
+    if (!scanner) {
+      const wanted = new Set(ids);
+      const needles: string[] = [];
+      const targets: number[][] = [];
+      for (const [needle, vids] of byNeedle ?? []) {
+        const mine = vids.filter((v) => wanted.has(v));
+        if (mine.length === 0) continue;
+        needles.push(needle);
+        targets.push(mine);
+      }
+      scanner = new KeywordScanner(needles, targets);
+      cache.set(key, scanner);
+    }
+    return scanner;
+  };
+}
+
 /** Builds the matchers, index and prefilter automata for a list of IR rules; correlations are ignored here. */
 export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {}): RuleSet {
   const minNeedle = options.minNeedle ?? 3;
@@ -169,12 +208,12 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
       const vid = matchers.length;
       matchers.push(buildMatcher(fields, variant.condition));
       variantRule.push(ri);
-      const atoms = usePrefilter ? variant.prefilter : undefined;
+      const atoms = usePrefilter ? prefilterAtoms(variant) : undefined;
       const usable = atoms && atoms.length > 0 && atoms.every((a) => a.needle.length >= minNeedle);
       const scanSlots: number[] = [];
       if (usable) {
         for (const atom of atoms) {
-          const slot = fields.slotOf(atom.field);
+          const slot = atom.field === undefined ? KEYWORD_SLOT : fields.slotOf(atom.field);
           // Any part of a necessary literal is necessary too; keeping the end (where paths differ)
           // keeps needles selective while capping them keeps the automata
           // small (hash IOC lists would otherwise need hundreds of thousands of states).
@@ -208,7 +247,8 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
   }
   const automata: (FieldAutomaton | undefined)[] = [];
   for (const [slot, byNeedle] of needlesBySlot) {
-    automata[slot] = new FieldAutomaton([...byNeedle.keys()], [...byNeedle.values()]);
+    if (slot !== KEYWORD_SLOT) automata[slot] = new FieldAutomaton([...byNeedle.keys()], [...byNeedle.values()]);
   }
-  return new RuleSet(rules, Int32Array.from(variantRule), Uint8Array.from(prefiltered), matchers, new RuleIndex(indexed), automata, filters, fields);
+  const index = new RuleIndex(indexed, keywordScanners(needlesBySlot.get(KEYWORD_SLOT)));
+  return new RuleSet(rules, Int32Array.from(variantRule), Uint8Array.from(prefiltered), matchers, index, automata, filters, fields);
 }

@@ -3,6 +3,7 @@ import type { Expr, Test } from './ir.js';
 import { EventView, FieldTable } from './event-view.js';
 import { compileRegex } from './regex.js';
 import { parseWildcard, wildcardMatcher } from './wildcard.js';
+import { anyContains } from './literal-set.js';
 import { scalarString, toEpochMs } from './field-access.js';
 
 /**
@@ -146,9 +147,48 @@ function combine(tests: readonly ScalarTest[], all: boolean): ScalarTest {
   };
 }
 
+/** `contains` lists at least this long are tested in one pass over the value. */
+const MIN_CONTAINS_LIST = 6;
+/** `eq` lists at least this long are tested with one Set lookup. */
+const MIN_EQ_LIST = 4;
+
+/**
+ * The scalar tests of an any-of field test. Long `contains` and `eq` lists become one test
+ * each; any-of does not depend on the order of its tests, so the result is unchanged.
+ */
+function anyOfTests(fields: FieldTable, tests: readonly Test[]): ScalarTest[] {
+  const grouped = new Map<string, string[]>();
+  for (const t of tests) {
+    if (t.t !== 'str' || (t.m !== 'contains' && t.m !== 'eq')) continue;
+    const key = t.m + (t.cased ? ':cased' : '');
+    const list = grouped.get(key) ?? [];
+    list.push(t.v);
+    grouped.set(key, list);
+  }
+  const out: ScalarTest[] = [];
+  const taken = new Set<string>();
+  for (const [key, list] of grouped) {
+    const cased = key.endsWith(':cased');
+    if (key.startsWith('contains') && list.length >= MIN_CONTAINS_LIST) {
+      const any = anyContains(list);
+      out.push(cased ? (_r, s) => s !== undefined && any(s) : (_r, _s, l) => l !== undefined && any(l));
+      taken.add(key);
+    } else if (key.startsWith('eq') && list.length >= MIN_EQ_LIST) {
+      const set = new Set(list);
+      out.push(cased ? (_r, s) => s !== undefined && set.has(s) : (_r, _s, l) => l !== undefined && set.has(l));
+      taken.add(key);
+    }
+  }
+  for (const t of tests) {
+    if (t.t === 'str' && taken.has(t.m + (t.cased ? ':cased' : ''))) continue;
+    out.push(scalarTest(fields, t));
+  }
+  return out;
+}
+
 function fieldMatcher(fields: FieldTable, field: string, tests: readonly Test[], all: boolean): Matcher {
   const slot = fields.slotOf(field);
-  const scalars = tests.map((t) => scalarTest(fields, t));
+  const scalars = all ? tests.map((t) => scalarTest(fields, t)) : anyOfTests(fields, tests);
   const test = combine(scalars, all);
   return (view) => {
     const raw = view.raw(slot);

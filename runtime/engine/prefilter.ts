@@ -15,6 +15,8 @@ export class FieldAutomaton {
   private readonly own: Int32Array;
   /** For each state, the nearest state on its failure chain that has an own output, or -1. */
   private readonly dictLink: Int32Array;
+  /** For each state, itself when it has an own output, else its dictLink: one read per character. */
+  private readonly firstOut: Int32Array;
   private readonly outputs: readonly (readonly number[])[];
 
   /** `needles[i]` is lowercased text; `targets[i]` the variant ids it enables. */
@@ -80,16 +82,17 @@ export class FieldAutomaton {
     this.delta = delta;
     this.own = Int32Array.from(ownList);
     this.dictLink = dictLink;
+    this.firstOut = Int32Array.from(ownList, (o, st) => (o >= 0 ? st : dictLink[st]!));
     this.outputs = outputs;
   }
 
   /** Scans a lowercased value and stamps `epoch` into `hits` for every variant a found needle enables. */
   scan(text: string, hits: Int32Array, epoch: number): void {
-    const { classOf, classes, delta, own, dictLink, outputs } = this;
+    const { classOf, classes, delta, own, dictLink, firstOut, outputs } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       s = delta[s * classes + classOf[text.charCodeAt(i)]!]!;
-      let o = own[s]! >= 0 ? s : dictLink[s]!;
+      let o = firstOut[s]!;
       while (o >= 0) {
         const list = outputs[own[o]!]!;
         for (let j = 0; j < list.length; j++) hits[list[j]!] = epoch;

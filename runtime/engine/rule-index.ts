@@ -1,3 +1,5 @@
+import type { KeywordScanner } from './keyword-scan.js';
+
 /**
  * The rule index. Most Sigma rules name a logsource that maps to a few (channel, event id)
  * pairs, so bucketing variants by channel and event id cuts the rules an event meets from
@@ -10,15 +12,20 @@
 export interface IndexedVariant {
   readonly channels?: readonly string[];
   readonly eventIds?: readonly number[];
-  /** Field slots the variant's prefilter atoms read (empty when not prefiltered). */
+  /** Field slots the variant's prefilter atoms read, KEYWORD_SLOT for keyword atoms (empty when not prefiltered). */
   readonly scanSlots: readonly number[];
 }
+
+/** The pseudo slot of keyword literals: every value of the event, scanned by one automaton. */
+export const KEYWORD_SLOT = -1;
 
 /** The variants an event in one (channel, event id) must be tested against, in rule order. */
 export interface Bucket {
   readonly entries: Int32Array;
   /** Field slots to scan with the prefilter automata before testing. */
   readonly scanSlots: Int32Array;
+  /** Scans every value of the event for the keyword literals of the bucket's variants, when it has any. */
+  readonly keywords: KeywordScanner | undefined;
   /** Per entry: 1 when the entry is tested without consulting the prefilter in this bucket. */
   readonly force: Uint8Array;
 }
@@ -33,6 +40,9 @@ const MIN_VARIANTS_PER_SCAN = 3;
 const ANY = '\u0000any';
 const CACHE_LIMIT = 4096;
 
+/** Builds the keyword scanner for the keyword-prefiltered variants of one bucket. */
+export type KeywordScannerFactory = (variantIds: readonly number[]) => KeywordScanner;
+
 /** Variants bucketed by (channel, event id), with merged buckets cached per pair seen. */
 export class RuleIndex {
   /** channel (lowercased or ANY) → event id (or -2 for any) → variant ids. */
@@ -40,7 +50,10 @@ export class RuleIndex {
   private readonly cache = new Map<string, Map<number, Bucket>>();
   private noChannelCache = new Map<number, Bucket>();
 
-  constructor(private readonly variants: readonly IndexedVariant[]) {
+  constructor(
+    private readonly variants: readonly IndexedVariant[],
+    private readonly keywordScanner?: KeywordScannerFactory,
+  ) {
     variants.forEach((v, id) => {
       const channels = v.channels && v.channels.length > 0 ? v.channels : [ANY];
       const ids = v.eventIds && v.eventIds.length > 0 ? v.eventIds : [-2];
@@ -68,9 +81,13 @@ export class RuleIndex {
     const entries = Int32Array.from([...ids].sort((a, b) => a - b));
     const uses = new Map<number, number>();
     for (const id of entries) for (const s of this.variants[id]!.scanSlots) uses.set(s, (uses.get(s) ?? 0) + 1);
-    const slots = [...uses].filter(([, n]) => n >= MIN_VARIANTS_PER_SCAN).map(([s]) => s).sort((a, b) => a - b);
-    const force = Uint8Array.from(entries, (id) => (this.variants[id]!.scanSlots.some((s) => !slots.includes(s)) ? 1 : 0));
-    return { entries, scanSlots: Int32Array.from(slots), force };
+    const slots = [...uses].filter(([s, n]) => s !== KEYWORD_SLOT && n >= MIN_VARIANTS_PER_SCAN).map(([s]) => s).sort((a, b) => a - b);
+    // Keyword variants test every value of the event anyway, so one scan pays off for a single variant.
+    const keywordIds = [...entries].filter((id) => this.variants[id]!.scanSlots.includes(KEYWORD_SLOT));
+    const keywords = keywordIds.length > 0 && this.keywordScanner ? this.keywordScanner(keywordIds) : undefined;
+    const scanned = (s: number) => (s === KEYWORD_SLOT ? keywords !== undefined : slots.includes(s));
+    const force = Uint8Array.from(entries, (id) => (this.variants[id]!.scanSlots.every(scanned) ? 0 : 1));
+    return { entries, scanSlots: Int32Array.from(slots), keywords, force };
   }
 
   /** The bucket for an event's channel (as written) and event id (-1 when unknown). */
