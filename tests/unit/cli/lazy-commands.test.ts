@@ -105,7 +105,7 @@ describe('the CLI loads only the command it runs', () => {
     expect(code).toBe(1);
     expect(commandModules(modules)).toEqual(['dist/bin/commands/compile.js']);
     // The compiler did run (the bundled yaml parser read the files).
-    expect(modules.some((f) => f.startsWith('node_modules/yaml/'))).toBe(true);
+    expect(modules.some((f) => f.includes('node_modules/yaml/'))).toBe(true);
     expect(modules.filter((f) => f.includes('node_modules/@tufjs/') || f === 'dist/runtime/bundle/key-files.js')).toEqual([]);
   });
 
@@ -115,7 +115,7 @@ describe('the CLI loads only the command it runs', () => {
     expect(code).toBe(0);
     expect(modules).toContain('dist/compiler/stages/schema-registry.js');
     // The precompiled validators require() Ajv's small runtime helpers: the require hook records.
-    expect(modules.some((f) => f.startsWith('node_modules/ajv/dist/runtime/'))).toBe(true);
+    expect(modules.some((f) => f.includes('node_modules/ajv/dist/runtime/'))).toBe(true);
     expect(modules.filter((f) => /node_modules\/ajv(-formats)?\/dist\/(ajv|2020|index)\.js$/.test(f))).toEqual([]);
   });
 });
