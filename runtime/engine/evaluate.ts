@@ -2,7 +2,7 @@ import type { DetectionRule, FilterRule, Rule, Variant } from './ir.js';
 import { EventView, FieldTable } from './event-view.js';
 import { buildMatcher, type Matcher } from './matchers.js';
 import { FieldAutomaton } from './prefilter.js';
-import { hasKeywords, literalAtoms, type LiteralAtom } from './keyword-prefilter.js';
+import { hasEngineLiterals, literalAtoms, type LiteralAtom } from './keyword-prefilter.js';
 import { KeywordScanner } from './keyword-scan.js';
 import { KEYWORD_SLOT, RuleIndex } from './rule-index.js';
 import { eventChannel, eventId } from './field-access.js';
@@ -157,12 +157,12 @@ function logsourceCovers(filter: FilterRule, rule: DetectionRule): boolean {
 }
 
 /**
- * The literals a variant needs: the compiler's atoms (fields only), else for conditions with
- * keywords the engine's own derivation, which adds keyword atoms.
+ * The literals a variant needs: the compiler's atoms, else for conditions with keywords or
+ * regular expressions the engine's own derivation, which reads those too.
  */
 function prefilterAtoms(variant: Variant): readonly LiteralAtom[] | undefined {
   if (variant.prefilter && variant.prefilter.length > 0) return variant.prefilter;
-  return hasKeywords(variant.condition) ? (literalAtoms(variant.condition) ?? undefined) : undefined;
+  return hasEngineLiterals(variant.condition) ? (literalAtoms(variant.condition) ?? undefined) : undefined;
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { Expr, Test } from './ir.js';
 import { parseWildcard } from './wildcard.js';
+import { regexLiteral } from './regex-literal.js';
 
 /**
- * The prefilter for Sigma `keywords` (tests on every value of the event, not one field). The
- * compiler derives literals for field tests only, so the engine derives them here for
- * variants whose condition has keywords: a keyword literal must occur in some scalar of the
- * event, which one case-folding automaton finds in a single walk over the event's values.
+ * Literals for the prefilter that the compiler does not derive: Sigma `keywords` (tests on
+ * every value of the event, not one field) and regular expressions. For variants without
+ * compiler literals whose condition has either, the engine derives them here; a keyword
+ * literal must occur in some scalar of the event, which the keyword scanner finds in a single
+ * walk over the event's values, and a regex literal in its field, like any field literal.
  */
 
 /** A literal a variant needs, lowercased: in `field`, or in any value of the event when `field` is undefined. */
@@ -33,6 +35,9 @@ function testNeedles(t: Test, keyword: boolean): string[] | null {
       needle = needle.toLowerCase();
       break;
     }
+    case 're':
+      needle = regexLiteral(t.v, t.flags) ?? '';
+      break;
     case 'never':
       return [];
     default:
@@ -107,16 +112,21 @@ export function literalAtoms(expr: Expr): LiteralAtom[] | null {
   }
 }
 
-/** Whether an expression tests keywords anywhere (only then is deriving literals in the engine worth it). */
-export function hasKeywords(expr: Expr): boolean {
+/**
+ * Whether an expression has keywords or regular expressions, the tests the compiler derives no
+ * literals for (only then can the engine's derivation find more than the compiler did).
+ */
+export function hasEngineLiterals(expr: Expr): boolean {
   switch (expr.op) {
     case 'keyword':
       return true;
+    case 'field':
+      return expr.tests.some((t) => t.t === 're');
     case 'and':
     case 'or':
-      return expr.args.some(hasKeywords);
+      return expr.args.some(hasEngineLiterals);
     case 'not':
-      return hasKeywords(expr.arg);
+      return hasEngineLiterals(expr.arg);
     default:
       return false;
   }
