@@ -97,8 +97,9 @@ describe('keyword literal derivation', () => {
     expect(literalAtoms({ op: 'and', args: [keywords(contains('abc')), { op: 'field', field: 'F', tests: [contains('longer')] }] })).toEqual([{ field: 'F', needle: 'longer' }]);
     expect(literalAtoms({ op: 'or', args: [keywords(contains('abc')), { op: 'field', field: 'F', tests: [{ t: 'str', m: 'eq', v: 'X' }] }] })).toEqual([{ needle: 'abc' }, { field: 'F', needle: 'x' }]);
   });
-  test('no atoms for regex keywords, non-ASCII keywords, or an OR with an unfiltered side', () => {
-    expect(literalAtoms(keywords({ t: 're', v: 'abc', flags: '' }))).toBeNull();
+  test('regex keywords yield their required run; none for non-ASCII keywords or an OR with an unfiltered side', () => {
+    expect(literalAtoms(keywords({ t: 're', v: 'x+abc\\d', flags: '' }))).toEqual([{ needle: 'abc' }]);
+    expect(literalAtoms(keywords({ t: 're', v: 'a|b', flags: '' }))).toBeNull();
     expect(literalAtoms(keywords(contains('cafè')))).toBeNull();
     expect(literalAtoms({ op: 'or', args: [keywords(contains('abc')), { op: 'exists', field: 'F', value: true }] })).toBeNull();
   });
