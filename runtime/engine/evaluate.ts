@@ -227,7 +227,9 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
         }
       }
       prefiltered.push(usable ? 1 : 0);
-      indexed.push({ ...(variant.channels ? { channels: variant.channels } : {}), ...(variant.eventIds ? { eventIds: variant.eventIds } : {}), scanSlots });
+      // Rules whose logsource maps to no event, or whose selections can never hold, lower to `false`.
+      const never = variant.condition.op === 'const' && !variant.condition.value;
+      indexed.push({ ...(variant.channels ? { channels: variant.channels } : {}), ...(variant.eventIds ? { eventIds: variant.eventIds } : {}), scanSlots, ...(never ? { never } : {}) });
     }
   });
   const byKey = new Map<string, number[]>();

@@ -14,6 +14,8 @@ export interface IndexedVariant {
   readonly eventIds?: readonly number[];
   /** Field slots the variant's prefilter atoms read, KEYWORD_SLOT for keyword atoms (empty when not prefiltered). */
   readonly scanSlots: readonly number[];
+  /** The variant can never match (its condition is the constant false), so no bucket holds it. */
+  readonly never?: boolean;
 }
 
 /** The pseudo slot of keyword literals: every value of the event, scanned by one automaton. */
@@ -55,6 +57,7 @@ export class RuleIndex {
     private readonly keywordScanner?: KeywordScannerFactory,
   ) {
     variants.forEach((v, id) => {
+      if (v.never) return;
       const channels = v.channels && v.channels.length > 0 ? v.channels : [ANY];
       const ids = v.eventIds && v.eventIds.length > 0 ? v.eventIds : [-2];
       for (const c of channels) {

@@ -82,4 +82,9 @@ describe('rule index and prefilter', () => {
       expect(got(a)).toEqual(got(b));
     }
   });
+  test('a variant whose condition is the constant false is in no bucket and never tested', () => {
+    const never: Rule = { type: 'detection', id: 'never', title: 'never', logsource: {}, attribution: {}, variants: [{ condition: { op: 'const', value: false } }] };
+    const always: Rule = { type: 'detection', id: 'always', title: 'always', logsource: {}, attribution: {}, variants: [{ condition: { op: 'const', value: true } }] };
+    expect(run([never, always], { Channel: 'Security', EventID: 1 })).toEqual({ ids: ['always'], tests: 1 });
+  });
 });
