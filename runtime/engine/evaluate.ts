@@ -4,7 +4,7 @@ import { buildMatcher, type Matcher } from './matchers.js';
 import { FieldAutomaton } from './prefilter.js';
 import { hasEngineLiterals, literalAtoms, type LiteralAtom } from './keyword-prefilter.js';
 import { KeywordScanner } from './keyword-scan.js';
-import { KEYWORD_SLOT, RuleIndex } from './rule-index.js';
+import { KEYWORD_SLOT, ON_HIT, ALWAYS, RuleIndex } from './rule-index.js';
 import { eventChannel, eventId } from './field-access.js';
 
 /**
@@ -69,7 +69,6 @@ export class RuleSet {
     /** The detection rules, in evaluation and output order; match callbacks receive indexes into it. */
     readonly rules: readonly DetectionRule[],
     private readonly variantRule: Int32Array,
-    private readonly variantPrefiltered: Uint8Array,
     private readonly matchers: readonly Matcher[],
     private readonly index: RuleIndex,
     private readonly automata: readonly (FieldAutomaton | undefined)[],
@@ -105,14 +104,15 @@ export class RuleSet {
     const keywords = bucket.keywords;
     if (keywords !== undefined) keywords.scan(event, this.hits, epoch);
     const entries = bucket.entries;
-    const force = bucket.force;
+    const mode = bucket.mode;
     this.stats.candidates += entries.length;
     let channelLow: string | undefined;
     for (let i = 0; i < entries.length; i++) {
       const v = entries[i]!;
       const rule = this.variantRule[v]!;
       if (this.ruleDone[rule] === epoch) continue;
-      if (this.variantPrefiltered[v] === 1 && force[i] === 0 && this.hits[v] !== epoch) continue;
+      const m = mode[i]!;
+      if (m !== ALWAYS && this.hits[v] !== epoch && (m === ON_HIT || !this.anyPresent(bucket.unscanned[i]!))) continue;
       this.stats.tests++;
       if (!this.matchers[v]!(view)) continue;
       this.ruleDone[rule] = epoch;
@@ -123,6 +123,12 @@ export class RuleSet {
       }
       onMatch(rule);
     }
+  }
+
+  /** Whether any of the slots has a value in the current event. */
+  private anyPresent(slots: Int32Array): boolean {
+    for (let i = 0; i < slots.length; i++) if (this.view.raw(slots[i]!) !== undefined) return true;
+    return false;
   }
 
   /** pySigma semantics: a rule's match stands only when every applicable filter's condition holds too. */
@@ -199,7 +205,6 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
   const filterRules = all.filter((r): r is FilterRule => r.type === 'filter');
   const fields = new FieldTable();
   const variantRule: number[] = [];
-  const prefiltered: number[] = [];
   const matchers: Matcher[] = [];
   const indexed: { channels?: readonly string[]; eventIds?: readonly number[]; scanSlots: number[] }[] = [];
   const needlesBySlot = new Map<number, Map<string, number[]>>();
@@ -226,7 +231,6 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
           if (!scanSlots.includes(slot)) scanSlots.push(slot);
         }
       }
-      prefiltered.push(usable ? 1 : 0);
       // Rules whose logsource maps to no event, or whose selections can never hold, lower to `false`.
       const never = variant.condition.op === 'const' && !variant.condition.value;
       indexed.push({ ...(variant.channels ? { channels: variant.channels } : {}), ...(variant.eventIds ? { eventIds: variant.eventIds } : {}), scanSlots, ...(never ? { never } : {}) });
@@ -252,5 +256,5 @@ export function compileRuleSet(all: readonly Rule[], options: RuleSetOptions = {
     if (slot !== KEYWORD_SLOT) automata[slot] = new FieldAutomaton([...byNeedle.keys()], [...byNeedle.values()]);
   }
   const index = new RuleIndex(indexed, keywordScanners(needlesBySlot.get(KEYWORD_SLOT)));
-  return new RuleSet(rules, Int32Array.from(variantRule), Uint8Array.from(prefiltered), matchers, index, automata, filters, fields);
+  return new RuleSet(rules, Int32Array.from(variantRule), matchers, index, automata, filters, fields);
 }

@@ -28,9 +28,21 @@ export interface Bucket {
   readonly scanSlots: Int32Array;
   /** Scans every value of the event for the keyword literals of the bucket's variants, when it has any. */
   readonly keywords: KeywordScanner | undefined;
-  /** Per entry: 1 when the entry is tested without consulting the prefilter in this bucket. */
-  readonly force: Uint8Array;
+  /** Per entry: when to test it (ALWAYS, ON_HIT, ON_HIT_OR_PRESENT). */
+  readonly mode: Uint8Array;
+  /** Per ON_HIT_OR_PRESENT entry: the slots of its literals this bucket does not scan. */
+  readonly unscanned: readonly (Int32Array | undefined)[];
 }
+
+/** The entry is not prefiltered: test it for every event. */
+export const ALWAYS = 0;
+/** Test the entry only when the prefilter found one of its literals. */
+export const ON_HIT = 1;
+/**
+ * Some of the entry's literals are in fields this bucket does not scan: test it on a hit, or
+ * when one of those fields is present at all (an absent field holds no literal).
+ */
+export const ON_HIT_OR_PRESENT = 2;
 
 /**
  * A field is scanned for a bucket only when at least this many of the bucket's variants rely on
@@ -89,8 +101,19 @@ export class RuleIndex {
     const keywordIds = [...entries].filter((id) => this.variants[id]!.scanSlots.includes(KEYWORD_SLOT));
     const keywords = keywordIds.length > 0 && this.keywordScanner ? this.keywordScanner(keywordIds) : undefined;
     const scanned = (s: number) => (s === KEYWORD_SLOT ? keywords !== undefined : slots.includes(s));
-    const force = Uint8Array.from(entries, (id) => (this.variants[id]!.scanSlots.every(scanned) ? 0 : 1));
-    return { entries, scanSlots: Int32Array.from(slots), keywords, force };
+    const mode = new Uint8Array(entries.length);
+    const unscanned: (Int32Array | undefined)[] = [];
+    entries.forEach((id, i) => {
+      const need = this.variants[id]!.scanSlots;
+      const rest = need.filter((s) => !scanned(s));
+      if (need.length === 0 || rest.includes(KEYWORD_SLOT)) mode[i] = ALWAYS;
+      else if (rest.length === 0) mode[i] = ON_HIT;
+      else {
+        mode[i] = ON_HIT_OR_PRESENT;
+        unscanned[i] = Int32Array.from(rest);
+      }
+    });
+    return { entries, scanSlots: Int32Array.from(slots), keywords, mode, unscanned };
   }
 
   /** The bucket for an event's channel (as written) and event id (-1 when unknown). */

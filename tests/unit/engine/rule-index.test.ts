@@ -87,4 +87,14 @@ describe('rule index and prefilter', () => {
     const always: Rule = { type: 'detection', id: 'always', title: 'always', logsource: {}, attribution: {}, variants: [{ condition: { op: 'const', value: true } }] };
     expect(run([never, always], { Channel: 'Security', EventID: 1 })).toEqual({ ids: ['always'], tests: 1 });
   });
+  test('literals in a field the bucket does not scan: tested only when that field is present', () => {
+    // One variant relies on CommandLine, too few for the bucket to scan the field.
+    const only = rulesOf(`title: cmd\nid: cmd\nlogsource: { product: windows, category: process_creation }\ndetection:\n  sel:\n    CommandLine|contains: 'mimikatz'\n  condition: sel\n`);
+    const sysmon = { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1 };
+    expect(run(only, { ...sysmon, Image: 'x' })).toEqual({ ids: [], tests: 0 });
+    expect(run(only, { ...sysmon, CommandLine: 'other' })).toEqual({ ids: [], tests: 1 });
+    expect(run(only, { ...sysmon, CommandLine: 'run MIMIKATZ' })).toEqual({ ids: ['cmd'], tests: 1 });
+    expect(run(only, { ...sysmon, CommandLine: ['a', 'mimikatz'] })).toEqual({ ids: ['cmd'], tests: 1 });
+    expect(run(only, { Event: { System: { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1 }, EventData: { CommandLine: 'mimikatz' } } }).ids).toEqual(['cmd']);
+  });
 });
