@@ -5,7 +5,7 @@ import { FieldAutomaton } from './prefilter.js';
 import { hasEngineLiterals, literalAtoms, type LiteralAtom } from './keyword-prefilter.js';
 import { KeywordScanner } from './keyword-scan.js';
 import { KEYWORD_SLOT, ON_HIT, ALWAYS, RuleIndex } from './rule-index.js';
-import { eventChannel, eventId } from './field-access.js';
+import { eventChannel, eventId, scalarString } from './field-access.js';
 
 /**
  * Event → matching detection rules. Per event: find the (channel, event id) bucket, scan the
@@ -95,7 +95,11 @@ export class RuleSet {
       const automaton = this.automata[slot]!;
       const raw = view.raw(slot);
       if (Array.isArray(raw)) {
-        for (const el of raw) if (typeof el === 'string' || typeof el === 'number') automaton.scan(String(el).toLowerCase(), this.hits, epoch);
+        // Every element the matchers read as a string (booleans too), lowercased as they read it.
+        for (const el of raw) {
+          const str = scalarString(el);
+          if (str !== undefined) automaton.scan(str.toLowerCase(), this.hits, epoch);
+        }
       } else {
         const low = view.low(slot);
         if (low !== undefined) automaton.scan(low, this.hits, epoch);

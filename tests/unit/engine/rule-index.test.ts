@@ -97,4 +97,12 @@ describe('rule index and prefilter', () => {
     expect(run(only, { ...sysmon, CommandLine: ['a', 'mimikatz'] })).toEqual({ ids: ['cmd'], tests: 1 });
     expect(run(only, { Event: { System: { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1 }, EventData: { CommandLine: 'mimikatz' } } }).ids).toEqual(['cmd']);
   });
+  test('scanned list fields: every element the matchers read is scanned, booleans included', () => {
+    const flag = (id: string, v: string) => `title: ${id}\nid: ${id}\nlogsource: { product: windows, category: process_creation }\ndetection:\n  sel:\n    Flags|contains: '${v}'\n  condition: sel\n`;
+    const rules3 = rulesOf([flag('t', 'tru'), flag('f', 'fals'), flag('x', 'xyz')].join('---\n'));
+    const e = { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Flags: ['a', true, 17] };
+    expect(run(rules3, e).ids).toEqual(['t']);
+    expect(run(rules3, { ...e, Flags: [false, 'XYZ'] }).ids).toEqual(['f', 'x']);
+  });
 });
+
