@@ -105,7 +105,7 @@ const BATCH_EVENTS = 512;
 /** The evaluating thread yields to its other work after this long in the spool. */
 const TURN_MS = 20;
 
-/** Starts the worker: the built .js next to this file, or (tests running the TypeScript sources) the .ts through tsx. */
+/** Starts the worker: the built hec-worker.js next to this module (tsc output) or next to its chunk (the CLI bundle, dist/cli/), or (tests running the TypeScript sources) the .ts through tsx. */
 function spawnWorker(data: HecWorkerData): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { writeFileIn } from '../helpers/files.js';
 import { runCli } from '../helpers/cli.js';
 
-/** The `vigil eval` JSON Lines contract, through the real CLI (dist/bin/vigil.js). */
+/** The `vigil eval` JSON Lines contract, through the real CLI (the built bundle, dist/cli/vigil.js). */
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
