@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,35 @@ interface Stats {
   readonly queued: number;
   /** CPU time of the server process so far, all threads, in microseconds. */
   readonly cpu: number;
+  /** CPU time per thread id so far, in microseconds (Linux only; empty elsewhere). */
+  readonly threads: Readonly<Record<string, number>>;
+}
+
+/** CPU time of each thread of this process, from /proc (Linux); empty where there is no /proc. */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the parenthesised name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[tid] = (Number(rest[11]) + Number(rest[12])) * 10_000;
+    }
+  } catch {
+    // No /proc (Windows, macOS): the per-thread figures are left out.
+  }
+  return out;
+}
+
+/** CPU per request of the main thread, of the busiest other thread (the receiver's), and of the rest, between two samples. */
+function perThread(pid: number, before: Stats, after: Stats, requests: number): { main: number; receiver: number; rest: number } | undefined {
+  const spent = Object.entries(after.threads).map(([tid, us]) => [tid, us - (before.threads[tid] ?? 0)] as const);
+  if (spent.length === 0) return undefined;
+  const main = spent.find(([tid]) => tid === String(pid))?.[1] ?? 0;
+  const others = spent.filter(([tid]) => tid !== String(pid)).map(([, us]) => us).sort((a, b) => b - a);
+  const receiver = others[0] ?? 0;
+  const rest = others.slice(1).reduce((a, b) => a + b, 0);
+  return { main: main / requests, receiver: receiver / requests, rest: rest / requests };
 }
 
 /** Child mode: a bare server or the receiver; prints nothing, talks over IPC. */
@@ -89,7 +118,7 @@ async function serve(kind: string, eventsPerRequest: number): Promise<void> {
   process.on('message', (m) => {
     if (m === 'stats') {
       const { user, system } = process.cpuUsage();
-      process.send!({ processed, alerts, queued: queued(), cpu: user + system } satisfies Stats);
+      process.send!({ processed, alerts, queued: queued(), cpu: user + system, threads: threadCpu() } satisfies Stats);
     }
   });
   process.send!({ port });
@@ -118,7 +147,7 @@ function ask<T>(child: ReturnType<typeof fork>, pick: (m: Record<string, unknown
   });
 }
 
-async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number; cpuPerRequest: number }> {
+async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly string[], eventsPerRequest: number, autocannon: Autocannon): Promise<{ rate: number; accepted: number; processed: number; rejected: number; p99: number; rules?: number; alerts: number; cpuPerRequest: number; threads?: { main: number; receiver: number; rest: number } }> {
   // Request bodies: real events as HEC envelopes, one per line, as forwarders send them; each
   // connection cycles through SAMPLE_EVENTS different events so the engine sees a varied stream.
   const bodies: { body: string }[] = [];
@@ -145,8 +174,10 @@ async function measure(kind: 'bare' | 'hec' | 'hec-norules', lines: readonly str
     // Events the server finished with during the window; for the receiver that means evaluated by the engine.
     const rate = Math.min(accepted, processed) / result.duration;
     // CPU per answered request, all of the server's threads: unlike the rates, it barely moves when other work shares the machine.
-    const cpuPerRequest = (after.cpu - before.cpu) / Math.max(1, result['2xx'] + result.non2xx);
-    return { rate, accepted, processed, rejected: result.non2xx, p99: result.latency.p99, alerts: after.alerts - before.alerts, cpuPerRequest, ...(rules !== undefined ? { rules } : {}) };
+    const requests = Math.max(1, result['2xx'] + result.non2xx);
+    const cpuPerRequest = (after.cpu - before.cpu) / requests;
+    const threads = kind === 'bare' ? undefined : perThread(child.pid!, before, after, requests);
+    return { rate, accepted, processed, rejected: result.non2xx, p99: result.latency.p99, alerts: after.alerts - before.alerts, cpuPerRequest, ...(rules !== undefined ? { rules } : {}), ...(threads ? { threads } : {}) };
   } finally {
     child.kill();
   }
@@ -203,6 +234,14 @@ async function main(): Promise<void> {
     if (alone) figures.push({ name: `receiver without rules / bare server, ${per}`, value: (alone.rate / bare.rate) * 100, unit: '%' });
     figures.push({ name: `server CPU per request: bare, ${per}`, value: bare.cpuPerRequest, unit: 'us' }, { name: `server CPU per request: receiver, ${per}`, value: hec.cpuPerRequest, unit: 'us' });
     if (alone) figures.push({ name: `server CPU per request: receiver without rules, ${per}`, value: alone.cpuPerRequest, unit: 'us' });
+    // Where the receiver's CPU goes (Linux): the thread that answers senders, the one that evaluates, and the rest (GC helpers, the thread pool).
+    if (hec.threads) {
+      figures.push(
+        { name: `receiver thread (HTTP, checks, spool) CPU per request, ${per}`, value: hec.threads.receiver, unit: 'us' },
+        { name: `evaluating thread (parse, engine) CPU per request, ${per}`, value: hec.threads.main, unit: 'us' },
+        { name: `other threads CPU per request, ${per}`, value: hec.threads.rest, unit: 'us' },
+      );
+    }
     // Evaluation runs on one thread, so the receiver with rules can never pass this ratio.
     if (batch === 1) figures.push({ name: `ceiling: engine alone / bare server, ${per}`, value: (engineRate / bare.rate) * 100, unit: '%' });
     notes.push(`${per}: ${CONNECTIONS} connections for ${DURATION_S}s; receiver answered ${hec.rejected} requests with 503 (back-pressure), acknowledged ${hec.accepted} and evaluated ${hec.processed} events (${hec.alerts} alerts); bare p99 ${bare.p99} ms`);
