@@ -1,4 +1,5 @@
 import type { Expr, PrefilterAtom, Test } from '../../runtime/engine/ir.js';
+import { necessaryLiterals, testsLiterals } from '../../runtime/engine/necessary-literals.js';
 import { parseWildcard } from '../../runtime/engine/wildcard.js';
 
 /**
@@ -89,61 +90,14 @@ function testNeedles(t: Test): string[] | null {
   }
 }
 
-function score(atoms: readonly PrefilterAtom[]): number {
-  if (atoms.length === 0) return Number.POSITIVE_INFINITY;
-  let min = Number.POSITIVE_INFINITY;
-  for (const a of atoms) min = Math.min(min, a.needle.length);
-  return min * 1000 - atoms.length;
-}
-
 /**
  * Literals at least one of which must occur for the expression to be true, or null when no
- * such set is known. For AND any child's set is necessary, so the most selective one is kept
- * (longest shortest needle); for OR every child must have a set and they are united.
+ * such set is known (runtime/engine/necessary-literals.ts: AND keeps its most selective child's
+ * set, OR unites its children's). Only field tests give literals here; the engine derives the
+ * ones of keywords and regular expressions itself.
  */
 export function necessaryAtoms(expr: Expr): PrefilterAtom[] | null {
-  switch (expr.op) {
-    case 'field': {
-      if (expr.all) {
-        let best: PrefilterAtom[] | null = null;
-        for (const t of expr.tests) {
-          const n = testNeedles(t);
-          if (n === null) continue;
-          const atoms = n.map((needle) => ({ field: expr.field, needle }));
-          if (best === null || score(atoms) > score(best)) best = atoms;
-        }
-        return best;
-      }
-      const out: PrefilterAtom[] = [];
-      for (const t of expr.tests) {
-        const n = testNeedles(t);
-        if (n === null) return null;
-        for (const needle of n) out.push({ field: expr.field, needle });
-      }
-      return out;
-    }
-    case 'and': {
-      let best: PrefilterAtom[] | null = null;
-      for (const a of expr.args) {
-        const atoms = necessaryAtoms(a);
-        if (atoms !== null && (best === null || score(atoms) > score(best))) best = atoms;
-      }
-      return best;
-    }
-    case 'or': {
-      const out: PrefilterAtom[] = [];
-      for (const a of expr.args) {
-        const atoms = necessaryAtoms(a);
-        if (atoms === null) return null;
-        out.push(...atoms);
-      }
-      return out;
-    }
-    case 'const':
-      return expr.value ? null : [];
-    default:
-      return null;
-  }
+  return necessaryLiterals<PrefilterAtom>(expr, (e) => (e.op === 'field' ? testsLiterals(e.tests, e.all === true, testNeedles, (needle) => ({ field: e.field, needle })) : null));
 }
 
 /** Deduplicates and sorts atoms so the IR is deterministic. */

@@ -1,5 +1,6 @@
 import type { Expr, Test } from './ir.js';
 import { parseWildcard } from './wildcard.js';
+import { necessaryLiterals, testsLiterals } from './necessary-literals.js';
 import { regexLiteral } from './regex-literal.js';
 
 /**
@@ -47,69 +48,17 @@ function testNeedles(t: Test, keyword: boolean): string[] | null {
   return [needle];
 }
 
-function score(atoms: readonly LiteralAtom[]): number {
-  if (atoms.length === 0) return Number.POSITIVE_INFINITY;
-  let min = Number.POSITIVE_INFINITY;
-  for (const a of atoms) min = Math.min(min, a.needle.length);
-  return min * 1000 - atoms.length;
-}
-
-function testsAtoms(tests: readonly Test[], all: boolean, field: string | undefined): LiteralAtom[] | null {
-  const keyword = field === undefined;
-  const make = (needle: string): LiteralAtom => (keyword ? { needle } : { field, needle });
-  if (all) {
-    // Every test must hold, so any one test's literals are necessary: keep the most selective.
-    let best: LiteralAtom[] | null = null;
-    for (const t of tests) {
-      const n = testNeedles(t, keyword);
-      if (n === null) continue;
-      const atoms = n.map(make);
-      if (best === null || score(atoms) > score(best)) best = atoms;
-    }
-    return best;
-  }
-  const out: LiteralAtom[] = [];
-  for (const t of tests) {
-    const n = testNeedles(t, keyword);
-    if (n === null) return null;
-    out.push(...n.map(make));
-  }
-  return out;
-}
-
 /**
  * Literals at least one of which must occur for the expression to hold, or null when no such
- * set is known (the compiler's rule for fields, extended to keywords): AND keeps its most
- * selective child's set, OR unites its children's sets and needs every child to have one.
+ * set is known: the compiler's walk (necessary-literals.ts), with keywords and regular
+ * expressions as leaves too.
  */
 export function literalAtoms(expr: Expr): LiteralAtom[] | null {
-  switch (expr.op) {
-    case 'field':
-      return testsAtoms(expr.tests, expr.all === true, expr.field);
-    case 'keyword':
-      return testsAtoms(expr.tests, expr.all === true, undefined);
-    case 'and': {
-      let best: LiteralAtom[] | null = null;
-      for (const a of expr.args) {
-        const atoms = literalAtoms(a);
-        if (atoms !== null && (best === null || score(atoms) > score(best))) best = atoms;
-      }
-      return best;
-    }
-    case 'or': {
-      const out: LiteralAtom[] = [];
-      for (const a of expr.args) {
-        const atoms = literalAtoms(a);
-        if (atoms === null) return null;
-        out.push(...atoms);
-      }
-      return out;
-    }
-    case 'const':
-      return expr.value ? null : [];
-    default:
-      return null;
-  }
+  return necessaryLiterals<LiteralAtom>(expr, (e) =>
+    e.op === 'field'
+      ? testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, false), (needle) => ({ field: e.field, needle }))
+      : testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, true), (needle) => ({ needle })),
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { insertNeedle } from './prefilter.js';
 /**
  * Many literals tested against one string. A Sigma field with a long `contains` list (emoji,
  * tool names, registry keys) would otherwise cost one `includes` per literal; an Aho-Corasick
@@ -45,21 +46,7 @@ function buildDfa(needles: readonly string[]): AnyLiteralDfa | undefined {
   for (const c of [...distinct].sort((a, b) => a - b)) classOf[c] = classes++;
   const children: Map<number, number>[] = [new Map()];
   const terminal: number[] = [0];
-  for (const needle of needles) {
-    let s = 0;
-    for (let i = 0; i < needle.length; i++) {
-      const k = classOf[needle.charCodeAt(i)]!;
-      let next = children[s]!.get(k);
-      if (next === undefined) {
-        next = children.length;
-        children.push(new Map());
-        terminal.push(0);
-        children[s]!.set(k, next);
-      }
-      s = next;
-    }
-    terminal[s] = 1;
-  }
+  for (const needle of needles) terminal[insertNeedle(children, classOf, needle, () => terminal.push(0))] = 1;
   const states = children.length;
   if (states * classes > MAX_CELLS) return undefined;
   const delta = states < 65536 ? new Uint16Array(states * classes) : new Int32Array(states * classes);

@@ -1,4 +1,25 @@
 /**
+ * Adds a needle to a trie of character classes (`children[state]`: class → state) and returns
+ * the state it ends in; `added` is called once per new state, so callers keep per-state arrays
+ * in step.
+ */
+export function insertNeedle(children: Map<number, number>[], classOf: Uint8Array | Uint16Array, needle: string, added: () => void): number {
+  let s = 0;
+  for (let i = 0; i < needle.length; i++) {
+    const k = classOf[needle.charCodeAt(i)] ?? 0;
+    let next = children[s]!.get(k);
+    if (next === undefined) {
+      next = children.length;
+      children.push(new Map());
+      added();
+      children[s]!.set(k, next);
+    }
+    s = next;
+  }
+  return s;
+}
+
+/**
  * Literal prefilter: one Aho-Corasick automaton per field, over the lowercased needles that
  * rules require in that field. Scanning an event's field once marks every rule variant whose
  * necessary literal occurs, so variants whose literals are all absent are never evaluated.
@@ -38,18 +59,7 @@ export class FieldAutomaton {
     const ownList: number[] = [-1];
     const outputs: number[][] = [];
     needles.forEach((needle, idx) => {
-      let s = 0;
-      for (let i = 0; i < needle.length; i++) {
-        const k = classOf[needle.charCodeAt(i)]!;
-        let next = children[s]!.get(k);
-        if (next === undefined) {
-          next = children.length;
-          children.push(new Map());
-          ownList.push(-1);
-          children[s]!.set(k, next);
-        }
-        s = next;
-      }
+      const s = insertNeedle(children, classOf, needle, () => ownList.push(-1));
       if (ownList[s] === -1) {
         ownList[s] = outputs.length;
         outputs.push([]);
