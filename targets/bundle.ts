@@ -10,7 +10,7 @@ import type { SigningKey } from '../runtime/bundle/keys.js';
 import { bundleTargetPath, isSafeSegment, provenanceTargetPath } from '../runtime/bundle/layout.js';
 import type { Lifetimes } from '../runtime/bundle/metadata.js';
 import { parseRoot } from '../runtime/bundle/metadata.js';
-import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelope, type ProvenanceInput } from '../runtime/bundle/provenance.js';
+import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelopeAsync, type ProvenanceInput } from '../runtime/bundle/provenance.js';
 import { buildMetadata, type BuildProblem, type BuildResult, type RepositoryState, type TargetInput } from '../runtime/bundle/tuf-repo.js';
 import { packBundle } from '../runtime/bundle/pack-rules.js';
 
@@ -70,7 +70,7 @@ function shareInputs(statement: object, shared: { inputs?: unknown }): object {
 }
 
 /** Builds every file of OUT in memory: bundles, provenance and signed TUF metadata, sorted by path. */
-export function buildRepository(input: RepositoryInput): BuildResult {
+export async function buildRepository(input: RepositoryInput): Promise<BuildResult> {
   const problems = bundleProblems(input.bundles);
   if (problems.length > 0) return { ok: false, problems };
   const commitTime = new Date(input.provenance.commitTime);
@@ -87,17 +87,19 @@ export function buildRepository(input: RepositoryInput): BuildResult {
   const encoder = new SharedPrefixEncoder('content');
   const shared: { inputs?: unknown } = {};
   const packs = new Map<string, Uint8Array>();
+  // Every group's provenance is signed on the thread pool while the next groups are built.
+  const signed: Promise<TargetInput>[] = [];
   for (const b of [...input.bundles].sort((x, y) => (x.group < y.group ? -1 : 1))) {
     const packed = packBundle(b.document);
     for (const p of packed.packs) packs.set(p.ref.path, p.bytes);
     const bytes = encoder.encode(packed.document);
     const name = bundleTargetPath(b.group);
     const statement = shareInputs(provenanceStatement({ name, sha256: builtDigest(bytes) }, input.provenance, b.group, b.ring), shared);
-    const envelope = signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, signers);
     const ring = b.ring === undefined ? {} : { ring: b.ring };
     targets.push({ path: name, bytes, custom: { vigil: { kind: 'bundle', group: b.group, ...ring } } });
-    targets.push({ path: provenanceTargetPath(b.group), bytes: envelopeBytes(envelope), custom: { vigil: { kind: 'provenance', group: b.group, ...ring } } });
+    signed.push(signEnvelopeAsync(canonicalBytes(statement), PAYLOAD_TYPE, signers).then((envelope) => ({ path: provenanceTargetPath(b.group), bytes: envelopeBytes(envelope), custom: { vigil: { kind: 'provenance', group: b.group, ...ring } } })));
   }
+  targets.push(...(await Promise.all(signed)));
   // Rule packs are content-addressed: groups with the same rules share one target.
   for (const [name, bytes] of packs) targets.push({ path: name, bytes, custom: { vigil: { kind: 'rule-pack' } } });
   return buildMetadata({

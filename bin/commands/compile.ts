@@ -120,7 +120,7 @@ export const compileCommand: Command = {
     }
     const facts = await sourceFacts(dir, values.ref, io.env);
     const inputs = [...[...result.sources.values()].map((s) => ({ path: s.path, sha256: s.digest })), ...attachmentDigests(result.attachments ?? new Map())];
-    const built = buildRepository({
+    const built = await buildRepository({
       bundles: result.bundles.map((b) => ({ group: b.group, ...(b.ring === undefined ? {} : { ring: b.ring }), document: b.document })),
       provenance: { commit: facts.commit, tree: facts.tree, author: facts.author, commitTime: facts.commitTime, compilerVersion: compilerVersion(), inputs },
       roots, keys, lifetimes: life, previous: await readRepositoryState(out),

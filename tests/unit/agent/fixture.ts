@@ -75,7 +75,7 @@ export async function fixture(prefix = 'vigil-agent-'): Promise<Fixture> {
       const previous = await readRepositoryState(target);
       // Each publish gets a later commit time, so every role changes and versions go up.
       const time = opts.commitTime ?? new Date(Date.now() - 3_600_000 + 1000 * ++tick);
-      const result = buildRepository({
+      const result = await buildRepository({
         bundles, roots: [trust], keys: [key], previous,
         provenance: { commit: '1'.repeat(40), tree: '2'.repeat(40), author: 'Ada <ada@example.org>', commitTime: time.toISOString(), compilerVersion: '0.1.0', inputs: [] },
       });

@@ -52,7 +52,7 @@ export interface PublishOptions {
 
 /** Builds a repository with the bundle target and writes it to `out`. */
 export async function publish(out: string, opts: PublishOptions): Promise<void> {
-  const result = buildRepository({
+  const result = await buildRepository({
     bundles: opts.bundles ?? [{ group: 'g1', document: bundleDoc('g1') }, { group: 'g2', document: bundleDoc('g2', ['r2']) }],
     provenance: provenance(opts.commitTime ?? new Date(Date.now() - 3_600_000)),
     roots: opts.roots, keys: opts.keys, ...(opts.previous ? { previous: opts.previous } : {}),

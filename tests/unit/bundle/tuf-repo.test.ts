@@ -13,8 +13,8 @@ const trust = simpleRoot([ci], { targets: { keys: [ci, approver], threshold: 2 }
 const at = new Date('2026-03-01T12:00:00Z');
 
 /** Builds and returns the artifacts, failing the test on problems. */
-function build(over: Partial<RepositoryInput> = {}): Artifact[] {
-  const r = buildRepository({ bundles: [{ group: 'g1', document: bundleDoc('g1') }], provenance: provenance(at), roots: [trust], keys: [ci], ...over });
+async function build(over: Partial<RepositoryInput> = {}): Promise<Artifact[]> {
+  const r = await buildRepository({ bundles: [{ group: 'g1', document: bundleDoc('g1') }], provenance: provenance(at), roots: [trust], keys: [ci], ...over });
   if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
   return r.artifacts;
 }
@@ -28,8 +28,8 @@ function stateOf(artifacts: Artifact[]): RepositoryState {
 const version = (a: Artifact[], p: string) => (parseJsonBytes(a.find((x) => x.path === p)?.bytes as Uint8Array) as { signed: { version: number; expires: string } }).signed;
 
 describe('repository builder', () => {
-  it('derives expiry from the commit time and reports the missing approver signature', () => {
-    const r = buildRepository({ bundles: [{ group: 'g1', document: bundleDoc('g1') }], provenance: provenance(at), roots: [trust], keys: [ci] });
+  it('derives expiry from the commit time and reports the missing approver signature', async () => {
+    const r = await buildRepository({ bundles: [{ group: 'g1', document: bundleDoc('g1') }], provenance: provenance(at), roots: [trust], keys: [ci] });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.pending).toEqual([{ role: 'targets', file: 'targets.json', have: 1, need: 2 }]);
@@ -37,22 +37,22 @@ describe('repository builder', () => {
     expect(version(r.artifacts, 'targets.json').expires).toBe('2026-05-30T12:00:00Z');
   });
 
-  it('keeps versions and co-signatures when nothing changed, and bumps them when content changes', () => {
-    const first = build();
+  it('keeps versions and co-signatures when nothing changed, and bumps them when content changes', async () => {
+    const first = await build();
     const cosigned = signRepository(stateOf(first), [approver]);
     expect(cosigned.ok && cosigned.pending).toEqual([]);
     if (!cosigned.ok) return;
     const merged = first.map((a) => cosigned.artifacts.find((c) => c.path === a.path) ?? a);
-    const again = build({ previous: stateOf(merged) });
+    const again = await build({ previous: stateOf(merged) });
     expect(again).toEqual(merged);
-    const changed = build({ previous: stateOf(merged), bundles: [{ group: 'g1', document: bundleDoc('g1', ['r1']) }] });
+    const changed = await build({ previous: stateOf(merged), bundles: [{ group: 'g1', document: bundleDoc('g1', ['r1']) }] });
     expect(version(changed, 'targets.json').version).toBe(2);
     expect(version(changed, 'snapshot.json').version).toBe(2);
     expect(version(changed, 'timestamp.json').version).toBe(2);
   });
 
-  it('refuses unsafe, duplicate and mismatched groups, listing every problem', () => {
-    const r = buildRepository({
+  it('refuses unsafe, duplicate and mismatched groups, listing every problem', async () => {
+    const r = await buildRepository({
       bundles: [{ group: '../x', document: bundleDoc('../x') }, { group: 'g1', document: bundleDoc('g1') }, { group: 'g1', document: bundleDoc('g2') }],
       provenance: provenance(at), roots: [trust], keys: [ci],
     });
@@ -61,8 +61,8 @@ describe('repository builder', () => {
     expect(r.problems.map((p) => p.slug)).toEqual(expect.arrayContaining(['unsafe-name', 'duplicate-group', 'bad-bundle']));
   });
 
-  it('refreshes the timestamp from the given time only when asked', () => {
-    const first = build();
+  it('refreshes the timestamp from the given time only when asked', async () => {
+    const first = await build();
     const refreshed = signRepository(stateOf(first), [ci], { refreshAt: new Date('2026-04-01T00:00:00Z') });
     expect(refreshed.ok).toBe(true);
     if (!refreshed.ok) return;
