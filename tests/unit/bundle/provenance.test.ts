@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../../runtime/bundle/canonical.js';
 import { generateSigningKey } from '../../../runtime/bundle/keys.js';
-import { envelopeBytes, pae, PAYLOAD_TYPE, provenanceStatement, signEnvelope, subjectDigest, verifyEnvelope } from '../../../runtime/bundle/provenance.js';
+import { envelopeBytes, pae, PAYLOAD_TYPE, provenanceStatement, signEnvelope, signEnvelopeAsync, subjectDigest, verifyEnvelope } from '../../../runtime/bundle/provenance.js';
 import { provenance } from './repo-fixture.js';
 
 describe('DSSE provenance', () => {
@@ -19,6 +19,15 @@ describe('DSSE provenance', () => {
     if (!check.ok) return;
     expect(subjectDigest(check.statement, 'groups/g1/bundle.json')).toBe('a'.repeat(64));
     expect(check.statement).toMatchObject({ predicate: { group: 'g1', ring: 'canary', source: { commit: '1'.repeat(40) }, inputs: [{ path: 'policies/a.yaml' }] } });
+  });
+
+  it('signs the same envelope on the thread pool as inline, signatures in keyid order', async () => {
+    const other = generateSigningKey().key;
+    const payload = canonicalBytes(statement);
+    const pooled = await signEnvelopeAsync(payload, PAYLOAD_TYPE, [other, key]);
+    expect(envelopeBytes(pooled)).toEqual(envelopeBytes(signEnvelope(payload, PAYLOAD_TYPE, [key, other])));
+    expect(pooled.signatures.map((s) => s.keyid)).toEqual([key.keyid, other.keyid].sort());
+    expect(verifyEnvelope(envelopeBytes(pooled), [key, other], 2).ok).toBe(true);
   });
 
   it('refuses an unknown key and a changed payload', () => {
