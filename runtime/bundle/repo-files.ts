@@ -3,7 +3,7 @@
  * reading the previous state, listing files, and writing artifacts atomically (temp file + rename,
  * metadata last so a reader never sees a timestamp that points at files not yet written).
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileRole, METADATA_FILES, TARGETS_DIR, type Artifact } from './layout.js';
@@ -69,13 +69,32 @@ function writeAtomic(file: string, bytes: Uint8Array): void {
   renameSync(tmp, file);
 }
 
-/** Whether `file` already holds exactly `bytes` (its size is checked before anything is read). */
+/** Bytes compared at a file's end before the whole file is read. */
+const TAIL_BYTES = 512;
+
+/**
+ * Whether `file` already holds exactly `bytes`. The size and then the last bytes are compared
+ * first: a signed file that changed (a provenance envelope ends with its signature) differs
+ * there, so it is not read whole only to be replaced.
+ */
 function holds(file: string, bytes: Uint8Array): boolean {
+  let fd: number | undefined;
   try {
-    if (statSync(file).size !== bytes.length) return false;
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).equals(readFileSync(file));
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    if (size !== bytes.length) return false;
+    const want = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const tail = Math.min(size, TAIL_BYTES);
+    const end = Buffer.allocUnsafe(tail);
+    if (readSync(fd, end, 0, tail, size - tail) !== tail || !end.equals(want.subarray(size - tail))) return false;
+    const whole = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let n = 1; at < size && n > 0; at += n) n = readSync(fd, whole, at, size - at, at);
+    return at === size && whole.equals(want);
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
