@@ -10,7 +10,7 @@ import type { SigningKey } from '../runtime/bundle/keys.js';
 import { bundleTargetPath, isSafeSegment, provenanceTargetPath } from '../runtime/bundle/layout.js';
 import type { Lifetimes } from '../runtime/bundle/metadata.js';
 import { parseRoot } from '../runtime/bundle/metadata.js';
-import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelopeAsync, type ProvenanceInput } from '../runtime/bundle/provenance.js';
+import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelope, type ProvenanceInput } from '../runtime/bundle/provenance.js';
 import { buildMetadata, type BuildProblem, type BuildResult, type RepositoryState, type TargetInput } from '../runtime/bundle/tuf-repo.js';
 import { packBundle } from '../runtime/bundle/pack-rules.js';
 
@@ -97,7 +97,7 @@ export async function buildRepository(input: RepositoryInput): Promise<BuildResu
     const statement = shareInputs(provenanceStatement({ name, sha256: builtDigest(bytes) }, input.provenance, b.group, b.ring), shared);
     const ring = b.ring === undefined ? {} : { ring: b.ring };
     targets.push({ path: name, bytes, custom: { vigil: { kind: 'bundle', group: b.group, ...ring } } });
-    signed.push(signEnvelopeAsync(canonicalBytes(statement), PAYLOAD_TYPE, signers).then((envelope) => ({ path: provenanceTargetPath(b.group), bytes: envelopeBytes(envelope), custom: { vigil: { kind: 'provenance', group: b.group, ...ring } } })));
+    signed.push(signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, signers).then((envelope) => ({ path: provenanceTargetPath(b.group), bytes: envelopeBytes(envelope), custom: { vigil: { kind: 'provenance', group: b.group, ...ring } } })));
   }
   targets.push(...(await Promise.all(signed)));
   // Rule packs are content-addressed: groups with the same rules share one target.

@@ -4,7 +4,7 @@
  * with Ed25519 over PAE(payloadType, payload). Verifiable offline with the targets keys of the trust root.
  */
 import { canonicalBytes, canonicalJson, freezeJson, parseJsonBytes } from './canonical.js';
-import { signBytes, signBytesAsync, verifyBytes, type PublicKey, type SigningKey } from './keys.js';
+import { signBytesAsync, verifyBytes, type PublicKey, type SigningKey } from './keys.js';
 
 /** The in-toto statement type. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -95,18 +95,12 @@ function base64Of(payload: Uint8Array): string {
   return Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('base64');
 }
 
-/** Signs a payload into a DSSE envelope (signatures sorted by keyid). */
-export function signEnvelope(payload: Uint8Array, payloadType: string, keys: readonly SigningKey[]): Envelope {
-  const message = pae(payloadType, payload);
-  const signatures = byKeyid(keys).map((k) => ({ keyid: k.keyid, sig: signBytes(k, message).toString('base64') }));
-  return envelopeOf(payloadType, base64Of(payload), signatures);
-}
-
 /**
- * signEnvelope with the signatures made on the thread pool: a build signs fifty statements of
- * a few hundred kilobytes each, which then use every core while this thread goes on encoding.
+ * Signs a payload into a DSSE envelope (signatures sorted by keyid), on libuv's thread pool: a
+ * build signs fifty statements of a few hundred kilobytes each, which then use every core
+ * while this thread goes on building and encoding.
  */
-export async function signEnvelopeAsync(payload: Uint8Array, payloadType: string, keys: readonly SigningKey[]): Promise<Envelope> {
+export async function signEnvelope(payload: Uint8Array, payloadType: string, keys: readonly SigningKey[]): Promise<Envelope> {
   const message = pae(payloadType, payload);
   const pending = byKeyid(keys).map(async (k) => ({ keyid: k.keyid, sig: (await signBytesAsync(k, message)).toString('base64') }));
   // Encoded while the signatures are being made.
