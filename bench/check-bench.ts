@@ -3,26 +3,30 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { compile } from '../compiler/index.js';
 import { corpusDir, filesUnder } from './corpus.js';
-import { emit, medianMs, progress } from './measure.js';
+import { alternatingMedians, emit, progress } from './measure.js';
 
 /**
  * `vigil check` over the whole SigmaHQ corpus against its floor: reading and merely parsing
- * the same YAML files with the same parser, measured in the same process and run.
+ * the same YAML files with the same parser, measured in the same process and run, in
+ * alternating rounds.
  */
 async function main(): Promise<void> {
   const dir = path.join(corpusDir(), 'sigmahq');
   const files = filesUnder(dir, /\.ya?ml$/i);
   progress(`check bench: ${files.length} files`);
-  const floor = await medianMs(() => {
-    for (const f of files) parseAllDocuments(readFileSync(f, 'utf8'));
-  }, 5);
   let documents = 0;
   let errors = 0;
-  const check = await medianMs(async () => {
-    const result = await compile({ dir }, { until: 'check' });
-    documents = result.sources.size;
-    errors = result.report.errors;
-  }, 5);
+  // Floor and check alternate, so a change in the machine's speed during the run weighs on both.
+  const [floor, check] = (await alternatingMedians([
+    () => {
+      for (const f of files) parseAllDocuments(readFileSync(f, 'utf8'));
+    },
+    async () => {
+      const result = await compile({ dir }, { until: 'check' });
+      documents = result.sources.size;
+      errors = result.report.errors;
+    },
+  ])) as [number, number];
   progress('');
   const ratio = check / floor;
   emit({

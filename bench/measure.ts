@@ -13,6 +13,23 @@ export async function medianMs(fn: () => unknown, runs = 3, warmup = 1): Promise
   return times[Math.floor(times.length / 2)]!;
 }
 
+/**
+ * Median times of several functions measured in alternating rounds (a, b, a, b, ...), so a
+ * machine that slows down or speeds up during the run weighs on each alike.
+ */
+export async function alternatingMedians(fns: readonly (() => unknown)[], rounds = 5, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
+  const times = fns.map((): number[] => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      times[i]!.push(performance.now() - t0);
+    }
+  }
+  return times.map((t) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+}
+
 /** Resident set size of this process in MiB. */
 export function rssMiB(): number {
   return process.memoryUsage().rss / (1024 * 1024);

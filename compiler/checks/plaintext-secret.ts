@@ -28,11 +28,13 @@ export function scanDoc(doc: Doc, report: Reporter): void {
     Scalar(key, node, ancestors) {
       if (key === 'key' || typeof node.value !== 'string') return;
       const value = node.value;
+      let type = findSecretFormat(value);
+      // Sigma rules are checked only for secret-shaped values: their path is needed only then.
+      if (type === undefined && !byField) return;
       const path = pathOf(ancestors, node);
       const field = path.length > 0 ? path[path.length - 1] : undefined;
       const parent = path.length > 1 ? path[path.length - 2] : undefined;
-      let type = findSecretFormat(value);
-      if (type === undefined && byField && typeof field === 'string' && isSecretField(field, typeof parent === 'string' ? parent : undefined) && !isSafeSecretValue(value)) {
+      if (type === undefined && typeof field === 'string' && isSecretField(field, typeof parent === 'string' ? parent : undefined) && !isSafeSecretValue(value)) {
         type = `literal \`${field}\` value`;
       }
       if (type === undefined) return;

@@ -93,8 +93,21 @@ export type ChainProblem =
   | { readonly kind: 'unknown'; readonly index: number; readonly modifier: string }
   | { readonly kind: 'conflict'; readonly index: number; readonly modifier: string; readonly other: string };
 
-/** Checks a chain statically and summarises it; reports every problem it finds. */
-export function parseChain(mods: readonly string[]): { chain?: ModifierChain; problems: ChainProblem[] } {
+/** Chains already parsed, by their modifiers: a corpus repeats a few dozen chains thousands of times. */
+const parsedChains = new Map<string, { readonly chain?: ModifierChain; readonly problems: readonly ChainProblem[] }>();
+
+/** Checks a chain statically and summarises it; reports every problem it finds (results are shared: read-only). */
+export function parseChain(mods: readonly string[]): { readonly chain?: ModifierChain; readonly problems: readonly ChainProblem[] } {
+  const key = mods.join('|');
+  let parsed = parsedChains.get(key);
+  if (!parsed) {
+    parsed = Object.freeze(parseChainOnce(mods));
+    if (parsedChains.size < 4096) parsedChains.set(key, parsed);
+  }
+  return parsed;
+}
+
+function parseChainOnce(mods: readonly string[]): { chain?: ModifierChain; problems: ChainProblem[] } {
   const problems: ChainProblem[] = [];
   const seen: { name: string; spec: ModifierSpec }[] = [];
   for (let i = 0; i < mods.length; i++) {
