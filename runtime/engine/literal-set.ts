@@ -1,4 +1,4 @@
-import { insertNeedle } from './prefilter.js';
+import { completeTransitions, insertNeedle } from './prefilter.js';
 /**
  * Many literals tested against one string. A Sigma field with a long `contains` list (emoji,
  * tool names, registry keys) would otherwise cost one `includes` per literal; an Aho-Corasick
@@ -49,31 +49,12 @@ function buildDfa(needles: readonly string[]): AnyLiteralDfa | undefined {
   for (const needle of needles) terminal[insertNeedle(children, classOf, needle, () => terminal.push(0))] = 1;
   const states = children.length;
   if (states * classes > MAX_CELLS) return undefined;
-  const delta = states < 65536 ? new Uint16Array(states * classes) : new Int32Array(states * classes);
-  const fail = new Int32Array(states);
+  const { next, fail, order } = completeTransitions(children, classes);
   const accept = Uint8Array.from(terminal);
-  const queue: number[] = [];
-  for (let k = 0; k < classes; k++) {
-    const next = children[0]!.get(k);
-    if (next !== undefined) {
-      delta[k] = next;
-      queue.push(next);
-    }
-  }
-  for (let qi = 0; qi < queue.length; qi++) {
-    const s = queue[qi]!;
-    const f = fail[s]!;
-    // A state whose longest proper suffix state accepts also accepts: some literal ends here.
-    if (accept[f] === 1) accept[s] = 1;
-    for (let k = 0; k < classes; k++) {
-      const next = children[s]!.get(k);
-      if (next !== undefined) {
-        delta[s * classes + k] = next;
-        fail[next] = delta[f * classes + k]!;
-        queue.push(next);
-      } else delta[s * classes + k] = delta[f * classes + k]!;
-    }
-  }
+  // A state whose longest proper suffix state accepts also accepts: some literal ends there
+  // (breadth-first, so that state is settled already).
+  for (let qi = 1; qi < order.length; qi++) if (accept[fail[order[qi]!]!] === 1) accept[order[qi]!] = 1;
+  const delta = states < 65536 ? Uint16Array.from(next) : next;
   return new AnyLiteralDfa(classOf, classes, delta, accept);
 }
 

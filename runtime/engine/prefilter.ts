@@ -20,6 +20,39 @@ export function insertNeedle(children: Map<number, number>[], classOf: Uint8Arra
 }
 
 /**
+ * Completes a trie (`children`, from insertNeedle) into Aho-Corasick's full transition function
+ * over `classes` character classes: `next[state * classes + class]`, each state's failure
+ * link, and the states in breadth-first order (the root first), in which a state's failure
+ * target always comes before it.
+ */
+export function completeTransitions(children: readonly Map<number, number>[], classes: number): { next: Int32Array; fail: Int32Array; order: number[] } {
+  const states = children.length;
+  const next = new Int32Array(states * classes);
+  const fail = new Int32Array(states);
+  const order: number[] = [0];
+  for (let k = 0; k < classes; k++) {
+    const child = children[0]!.get(k);
+    if (child !== undefined) {
+      next[k] = child;
+      order.push(child);
+    }
+  }
+  for (let qi = 1; qi < order.length; qi++) {
+    const s = order[qi]!;
+    const f = fail[s]!;
+    for (let k = 0; k < classes; k++) {
+      const child = children[s]!.get(k);
+      if (child !== undefined) {
+        next[s * classes + k] = child;
+        fail[child] = next[f * classes + k]!;
+        order.push(child);
+      } else next[s * classes + k] = next[f * classes + k]!;
+    }
+  }
+  return { next, fail, order };
+}
+
+/**
  * Literal prefilter: one Aho-Corasick automaton per field, over the lowercased needles that
  * rules require in that field. Scanning an event's field once marks every rule variant whose
  * necessary literal occurs, so variants whose literals are all absent are never evaluated.
@@ -67,31 +100,12 @@ export class FieldAutomaton {
       outputs[ownList[s]!]!.push(...targets[idx]!);
     });
     const states = children.length;
-    const next = new Int32Array(states * classes);
-    const fail = new Int32Array(states);
+    const { next, fail, order: queue } = completeTransitions(children, classes);
+    // Breadth-first, so a state's failure target has its link already.
     const dictLink = new Int32Array(states).fill(-1);
-    // Breadth-first construction of the full transition function (in trie numbering).
-    const queue: number[] = [0];
-    for (let k = 0; k < classes; k++) {
-      const child = children[0]!.get(k);
-      if (child !== undefined) {
-        next[k] = child;
-        fail[child] = 0;
-        queue.push(child);
-      }
-    }
     for (let qi = 1; qi < queue.length; qi++) {
-      const s = queue[qi]!;
-      const f = fail[s]!;
-      dictLink[s] = ownList[f]! >= 0 ? f : dictLink[f]!;
-      for (let k = 0; k < classes; k++) {
-        const child = children[s]!.get(k);
-        if (child !== undefined) {
-          next[s * classes + k] = child;
-          fail[child] = next[f * classes + k]!;
-          queue.push(child);
-        } else next[s * classes + k] = next[f * classes + k]!;
-      }
+      const f = fail[queue[qi]!]!;
+      dictLink[queue[qi]!] = ownList[f]! >= 0 ? f : dictLink[f]!;
     }
     // Renumber in breadth-first order (the queue) and flag the entries that reach an output.
     const id = new Int32Array(states);
