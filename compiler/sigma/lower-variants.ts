@@ -1,6 +1,5 @@
 import type { Expr, PrefilterAtom, Test } from '../../runtime/engine/ir.js';
-import { necessaryLiterals, testsLiterals } from '../../runtime/engine/necessary-literals.js';
-import { parseWildcard } from '../../runtime/engine/wildcard.js';
+import { necessaryLiterals, testNeedles, testsLiterals } from '../../runtime/engine/necessary-literals.js';
 
 /**
  * Per-variant lowering: rename rule fields to the variant's event fields, fold constants, and
@@ -73,22 +72,8 @@ export function simplify(expr: Expr): Expr {
   }
 }
 
-/** The lowercased literal a test needs in the field, [] if the test never matches, or null if none is implied. */
-function testNeedles(t: Test): string[] | null {
-  switch (t.t) {
-    case 'str':
-      return t.v.length > 0 ? [t.v.toLowerCase()] : null;
-    case 'glob': {
-      let best = '';
-      for (const p of parseWildcard(t.v)) if (typeof p === 'string' && p.length > best.length) best = p;
-      return best.length > 0 ? [best.toLowerCase()] : null;
-    }
-    case 'never':
-      return [];
-    default:
-      return null;
-  }
-}
+/** The compiler's literals: from strings and wildcards of any script; regexes are left to the engine. */
+const COMPILER_NEEDLES = { regex: false, ascii: false } as const;
 
 /**
  * Literals at least one of which must occur for the expression to be true, or null when no
@@ -97,7 +82,7 @@ function testNeedles(t: Test): string[] | null {
  * ones of keywords and regular expressions itself.
  */
 export function necessaryAtoms(expr: Expr): PrefilterAtom[] | null {
-  return necessaryLiterals<PrefilterAtom>(expr, (e) => (e.op === 'field' ? testsLiterals(e.tests, e.all === true, testNeedles, (needle) => ({ field: e.field, needle })) : null));
+  return necessaryLiterals<PrefilterAtom>(expr, (e) => (e.op === 'field' ? testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, COMPILER_NEEDLES), (needle) => ({ field: e.field, needle })) : null));
 }
 
 /** Deduplicates and sorts atoms so the IR is deterministic. */

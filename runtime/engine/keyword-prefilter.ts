@@ -1,7 +1,5 @@
-import type { Expr, Test } from './ir.js';
-import { parseWildcard } from './wildcard.js';
-import { necessaryLiterals, testsLiterals } from './necessary-literals.js';
-import { regexLiteral } from './regex-literal.js';
+import type { Expr } from './ir.js';
+import { necessaryLiterals, testNeedles, testsLiterals } from './necessary-literals.js';
 
 /**
  * Literals for the prefilter that the compiler does not derive: Sigma `keywords` (tests on
@@ -17,37 +15,6 @@ export interface LiteralAtom {
   readonly needle: string;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
-/**
- * The literal one test needs (lowercased), [] when the test never matches, null when none is
- * implied. Keyword needles must be ASCII: the keyword scan folds case per character, which
- * finds every ASCII literal that full lowercasing (or a case-insensitive regex) would find.
- */
-function testNeedles(t: Test, keyword: boolean): string[] | null {
-  let needle: string;
-  switch (t.t) {
-    case 'str':
-      needle = t.v.toLowerCase();
-      break;
-    case 'glob': {
-      needle = '';
-      for (const p of parseWildcard(t.v)) if (typeof p === 'string' && p.length > needle.length) needle = p;
-      needle = needle.toLowerCase();
-      break;
-    }
-    case 're':
-      needle = regexLiteral(t.v, t.flags) ?? '';
-      break;
-    case 'never':
-      return [];
-    default:
-      return null;
-  }
-  if (needle.length === 0 || (keyword && !ASCII.test(needle))) return null;
-  return [needle];
-}
-
 /**
  * Literals at least one of which must occur for the expression to hold, or null when no such
  * set is known: the compiler's walk (necessary-literals.ts), with keywords and regular
@@ -56,8 +23,8 @@ function testNeedles(t: Test, keyword: boolean): string[] | null {
 export function literalAtoms(expr: Expr): LiteralAtom[] | null {
   return necessaryLiterals<LiteralAtom>(expr, (e) =>
     e.op === 'field'
-      ? testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, false), (needle) => ({ field: e.field, needle }))
-      : testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, true), (needle) => ({ needle })),
+      ? testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, { regex: true, ascii: false }), (needle) => ({ field: e.field, needle }))
+      : testsLiterals(e.tests, e.all === true, (t) => testNeedles(t, { regex: true, ascii: true }), (needle) => ({ needle })),
   );
 }
 

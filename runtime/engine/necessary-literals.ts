@@ -1,4 +1,6 @@
 import type { Expr, Test } from './ir.js';
+import { regexLiteral } from './regex-literal.js';
+import { parseWildcard } from './wildcard.js';
 
 /**
  * The walk both the compiler (the IR's `prefilter` atoms) and the engine (keyword and regex
@@ -19,6 +21,39 @@ export function selectivity(atoms: readonly Needled[]): number {
   let min = Number.POSITIVE_INFINITY;
   for (const a of atoms) min = Math.min(min, a.needle.length);
   return min * 1000 - atoms.length;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The literal one test needs (lowercased), [] when the test never matches, null when none is
+ * implied. `regex`: a regular expression's required literal counts too (the engine derives it,
+ * the compiler does not). `ascii`: only ASCII needles (the keyword scan folds case per
+ * character, which finds every ASCII literal that full lowercasing would find).
+ */
+export function testNeedles(t: Test, opts: { readonly regex: boolean; readonly ascii: boolean }): string[] | null {
+  let needle: string;
+  switch (t.t) {
+    case 'str':
+      needle = t.v.toLowerCase();
+      break;
+    case 'glob': {
+      needle = '';
+      for (const p of parseWildcard(t.v)) if (typeof p === 'string' && p.length > needle.length) needle = p;
+      needle = needle.toLowerCase();
+      break;
+    }
+    case 're':
+      if (!opts.regex) return null;
+      needle = regexLiteral(t.v, t.flags) ?? '';
+      break;
+    case 'never':
+      return [];
+    default:
+      return null;
+  }
+  if (needle.length === 0 || (opts.ascii && !ASCII.test(needle))) return null;
+  return [needle];
 }
 
 /**
