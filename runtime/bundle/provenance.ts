@@ -79,22 +79,6 @@ export function pae(payloadType: string, payload: Uint8Array): Buffer {
 /** The payload bytes of envelopes signEnvelope made, so envelopeBytes need not re-encode their base64. */
 const signedPayloads = new WeakMap<Envelope, { readonly payload: string }>();
 
-/** The keys in signature order (by keyid). */
-function byKeyid(keys: readonly SigningKey[]): SigningKey[] {
-  return [...keys].sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0));
-}
-
-/** An envelope around a payload's base64, remembered so envelopeBytes can write it as is. */
-function envelopeOf(payloadType: string, base64: string, signatures: Envelope['signatures']): Envelope {
-  const envelope: Envelope = { payloadType, payload: base64, signatures };
-  signedPayloads.set(envelope, { payload: base64 });
-  return envelope;
-}
-
-function base64Of(payload: Uint8Array): string {
-  return Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('base64');
-}
-
 /**
  * Signs a payload into a DSSE envelope (signatures sorted by keyid), on libuv's thread pool: a
  * build signs fifty statements of a few hundred kilobytes each, which then use every core
@@ -102,10 +86,14 @@ function base64Of(payload: Uint8Array): string {
  */
 export async function signEnvelope(payload: Uint8Array, payloadType: string, keys: readonly SigningKey[]): Promise<Envelope> {
   const message = pae(payloadType, payload);
-  const pending = byKeyid(keys).map(async (k) => ({ keyid: k.keyid, sig: (await signBytesAsync(k, message)).toString('base64') }));
+  const pending = [...keys]
+    .sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0))
+    .map(async (k) => ({ keyid: k.keyid, sig: (await signBytesAsync(k, message)).toString('base64') }));
   // Encoded while the signatures are being made.
-  const base64 = base64Of(payload);
-  return envelopeOf(payloadType, base64, await Promise.all(pending));
+  const base64 = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('base64');
+  const envelope: Envelope = { payloadType, payload: base64, signatures: await Promise.all(pending) };
+  signedPayloads.set(envelope, { payload: base64 });
+  return envelope;
 }
 
 /**
