@@ -152,7 +152,11 @@ export function makeTimeReader(fields: readonly string[] = DEFAULT_TIME_FIELDS):
 
 /** Parses an event time: epoch seconds or milliseconds as numbers, ISO-8601 or RFC 2822 text. */
 export function toEpochMs(v: unknown): number {
-  if (typeof v === 'number') return v > 1e11 ? v : v * 1000;
+  if (typeof v === 'number') {
+    const ms = v > 1e11 ? v : v * 1000;
+    // Beyond ±8.64e15 ms no Date holds the time: not a time (Date.parse gives NaN there too).
+    return Math.abs(ms) <= 8.64e15 ? ms : NaN;
+  }
   if (typeof v !== 'string' || v.length === 0) return NaN;
   // `2020-10-21 23:28:14.123` (Sysmon UtcTime) lacks the `T` and zone; treat it as UTC.
   const iso = /^\d{4}-\d{2}-\d{2} \d/.test(v) ? v.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? '' : 'Z') : v;

@@ -172,8 +172,10 @@ export function parseEventBody(text: string, decode: (source: string | undefined
     stamp(source, event);
     // HEC `time` is epoch seconds (number or numeric string); the format's own time field wins.
     if (!('@timestamp' in event) && envelope.time !== undefined) {
-      const t = Number(envelope.time);
-      if (Number.isFinite(t)) event['@timestamp'] = new Date(t * 1000).toISOString();
+      // A time outside what a Date holds (±8.64e12 s) leaves the event without one: it was
+      // acknowledged already, so it must still reach the rules.
+      const when = new Date(Number(envelope.time) * 1000);
+      if (!Number.isNaN(when.getTime())) event['@timestamp'] = when.toISOString();
     }
     events.push(event);
     sources.push(source);

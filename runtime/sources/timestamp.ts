@@ -80,6 +80,9 @@ function offsetMs(text: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
+/** The largest time a Date holds, in milliseconds either side of the epoch (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
+
 /** Builds a reader for one format and time zone. */
 export function timestampReader(format = 'iso8601', timezone = 'UTC'): TimestampReader {
   // Validates the zone once, so a bad policy fails at load time and not per event.
@@ -88,7 +91,9 @@ export function timestampReader(format = 'iso8601', timezone = 'UTC'): Timestamp
     const scale = format === 'epoch' ? 1000 : 1;
     return (v) => {
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      return Number.isFinite(n) ? n * scale : NaN;
+      const ms = n * scale;
+      // Beyond ±8.64e15 ms no Date holds the time (toISOString would throw): not a time.
+      return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
     };
   }
   if (format === 'iso8601') {

@@ -39,4 +39,10 @@ describe('parseEventBody', () => {
     const parsed = parseEventBody('{"event":"plain text","host":"fw1","fields":{"zone":"dmz"}}{"event":"{\\"a\\":1}","host":"fw2"}{"event":{"host":"own"},"host":"fw3"}', decode, noStamp);
     expect(parsed.events).toEqual([{ message: 'plain text', zone: 'dmz', host: 'fw1' }, { a: 1, host: 'fw2' }, { host: 'own' }]);
   });
+
+  it('stamps `time` as @timestamp, and keeps an event whose time no date can hold, without one', () => {
+    const parsed = parseEventBody('{"event":{"a":1},"time":1700000000.5}{"event":{"a":2},"time":-1e279}{"event":{"a":3},"time":"9e15"}{"event":{"a":4},"time":"soon"}', decode, noStamp);
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.events).toEqual([{ a: 1, '@timestamp': '2023-11-14T22:13:20.500Z' }, { a: 2 }, { a: 3 }, { a: 4 }]);
+  });
 });

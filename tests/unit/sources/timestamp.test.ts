@@ -24,6 +24,10 @@ describe('timestampReader', () => {
     expect(timestampReader('yyyy/MM/dd')('yesterday')).toBeNaN();
     expect(timestampReader('yyyy/MM/dd')('2024/13/01')).toBeNaN();
     expect(timestampReader('epoch')('')).toBeNaN();
+    // A number no Date can hold is not a time (it would make toISOString throw downstream).
+    expect(timestampReader('epoch')('1e300')).toBeNaN();
+    expect(timestampReader('epoch-ms')(-8.64e15 - 1)).toBeNaN();
+    expect(timestampReader('epoch-ms')(8.64e15)).toBe(8.64e15);
     expect(() => timestampReader('yyyy-QQ')).toThrow(TimestampFormatError);
     expect(() => timestampReader('iso8601', 'Mars/Olympus')).toThrow(RangeError);
   });
