@@ -87,7 +87,11 @@ export function compilerFingerprint(): string {
     hash.update(JSON.stringify([pkg.version, pkg.dependencies ?? {}]));
     break;
   }
-  // The bundle embeds the schemas and the bundled dependencies in its chunks; meta.json describes them.
+  // The bundle embeds the schemas and the bundled dependencies in its chunks, whose digest
+  // scripts/bundle-cli.ts wrote beside them (over the same files as the loop below, hashed once
+  // at build time instead of on every run).
+  const written = bundled ? bundleDigest(here) : undefined;
+  if (written !== undefined) return (fingerprintMemo = hash.update(`\0code\0${written}`).digest('hex'));
   const folders = bundled ? [''] : ['compiler', 'runtime', 'schema'];
   for (const folder of folders) {
     for (const rel of codeFiles(path.join(root, folder))) {
@@ -96,6 +100,16 @@ export function compilerFingerprint(): string {
     }
   }
   return (fingerprintMemo = hash.digest('hex'));
+}
+
+/** The code digest scripts/bundle-cli.ts wrote beside the bundle's chunks, if it is there. */
+function bundleDigest(dir: string): string | undefined {
+  try {
+    const text = readFileSync(path.join(dir, 'code-digest.txt'), 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Code and schema files under a folder, sorted, as relative paths. */

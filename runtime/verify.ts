@@ -20,6 +20,7 @@ import { listFiles } from './bundle/repo-files.js';
 import { refusal, type Refusal } from './refusals.js';
 import { checkPackTargets, checkVerifiedBundle } from './bundle/check-bundle.js';
 import { resolveRulePacks } from './bundle/rule-packs.js';
+import { inputManifestProblem, inputsReference } from './bundle/provenance.js';
 
 /** What to verify and against which trust. */
 export interface VerifyOptions {
@@ -118,6 +119,8 @@ async function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Ar
   if (opts.group !== undefined && pathGroup !== opts.group) return refusal('VR1008', targetFilePath(info.path), { expected: opts.group, actual: pathGroup });
   const checked = checkVerifiedBundle(pathGroup, info, bytes, provenance, root, opts.capabilities ?? { irVersions: SUPPORTED_IR_VERSIONS });
   if ('code' in checked) return checked;
+  const inputs = await checkInputManifest(checked.statement, pathGroup, all, fetch);
+  if (inputs) return inputs;
   // Its rule packs: each pinned by the bundle, signed in targets.json, and well-formed.
   const refs = checkPackTargets(checked.document, all);
   if ('code' in refs) return refs;
@@ -131,6 +134,29 @@ async function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Ar
   if (typeof document === 'string') return refusal('VR1016', targetFilePath(info.path), { detail: document });
   return { path: info.path, group: pathGroup, sha256: checked.sha256, bytes, document };
 }
+
+/**
+ * The input manifest a bundle's statement names (docs/bundle-format.md §5): a target of the same
+ * signed targets.json with the digest the statement signs, and a well-formed manifest. Agents do
+ * not fetch it (they need no input list); an auditor's verify does.
+ */
+async function checkInputManifest(statement: Record<string, unknown>, group: string, all: Readonly<Record<string, TargetFile>>, fetch: (p: string) => Promise<Uint8Array | Refusal>): Promise<Refusal | undefined> {
+  const provFile = targetFilePath(provenanceTargetPath(group));
+  const ref = inputsReference(statement);
+  if (ref === 'inline') return undefined;
+  if ('problem' in ref) return refusal('VR1017', provFile, { detail: ref.problem });
+  const info = isSafePath(ref.name) ? all[ref.name] : undefined;
+  if (!info) return refusal('VR1017', provFile, { detail: `it names the input manifest \`${ref.name}\`, which targets.json does not list` });
+  if (info.hashes.sha256 !== ref.sha256) return refusal('VR1017', provFile, { detail: `it names input manifest sha256 ${ref.sha256}, targets.json lists ${String(info.hashes.sha256)}` });
+  const got = await fetch(ref.name);
+  if (!(got instanceof Uint8Array)) return got;
+  const problem = manifestProblems.get(got) ?? inputManifestProblem(got) ?? '';
+  manifestProblems.set(got, problem);
+  return problem === '' ? undefined : refusal('VR1017', targetFilePath(ref.name), { detail: problem });
+}
+
+/** Each manifest's check, once: every bundle of a build names the same one. */
+const manifestProblems = new WeakMap<Uint8Array, string>();
 
 /** Ticks off every file in OUT: each must be verified metadata, a signed target (checked above), or a root of the chain. */
 function tickOff(files: readonly string[], fetcher: LocalFetcher, signed: ReadonlySet<string>, start: Metadata<Root>): Refusal[] {

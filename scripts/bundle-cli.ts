@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -17,6 +18,9 @@ import { build } from 'esbuild';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the bundle goes; package.json `bin` points at its vigil.js. */
 export const BUNDLE_DIR = path.join(ROOT, 'dist', 'cli');
+
+/** The file beside the chunks that holds the digest of their code (read by compiler/cache.ts). */
+export const CODE_DIGEST_FILE = 'code-digest.txt';
 
 /** Output name (without .js) → tsc output it starts from. */
 const ENTRIES: Readonly<Record<string, string>> = {
@@ -64,10 +68,22 @@ async function main(): Promise<void> {
     const meta = JSON.stringify(result.metafile, null, 1).split(rel(staging)).join(rel(BUNDLE_DIR));
     writeFileSync(path.join(staging, 'meta.json'), meta + '\n');
     chmodSync(path.join(staging, 'vigil.js'), 0o755);
+    writeFileSync(path.join(staging, CODE_DIGEST_FILE), `${codeDigest(staging)}\n`);
     swapIn(staging);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * SHA-256 over the bundle's code (each .js file's name and bytes, by name): the compile cache's
+ * fingerprint of the compiler (compiler/cache.ts) reads it instead of hashing 5 MB of chunks on
+ * every run.
+ */
+function codeDigest(dir: string): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) hash.update(`\0${name}\0`).update(readFileSync(path.join(dir, name)));
+  return hash.digest('hex');
 }
 
 /** Replaces dist/cli with `staging`; retried when a concurrent build swapped in between. */

@@ -1,16 +1,16 @@
 /**
  * The bundle target: per-group bundle documents → every file of a signed TUF repository
- * (bundles, the rule packs they share, their provenance envelopes, root chain, targets, snapshot,
- * timestamp). Pure: no I/O,
+ * (bundles, the rule packs they share, their provenance envelopes and the input manifest they
+ * name, root chain, targets, snapshot, timestamp). Pure: no I/O,
  * no clock, no randomness, so the same inputs and previous state give byte-identical files.
  */
-import { builtDigest, canonicalBytes, freezeJson, SharedPrefixEncoder } from '../runtime/bundle/canonical.js';
+import { builtDigest, canonicalBytes, SharedPrefixEncoder } from '../runtime/bundle/canonical.js';
 import { bundleDocumentProblems } from '../runtime/bundle/envelope.js';
 import type { SigningKey } from '../runtime/bundle/keys.js';
-import { bundleTargetPath, isSafeSegment, provenanceTargetPath } from '../runtime/bundle/layout.js';
+import { bundleTargetPath, INPUTS_TARGET_PATH, isSafeSegment, provenanceTargetPath } from '../runtime/bundle/layout.js';
 import type { Lifetimes } from '../runtime/bundle/metadata.js';
 import { parseRoot } from '../runtime/bundle/metadata.js';
-import { envelopeBytes, PAYLOAD_TYPE, provenanceStatement, signEnvelope, type ProvenanceInput } from '../runtime/bundle/provenance.js';
+import { envelopeBytes, inputManifest, PAYLOAD_TYPE, provenanceStatement, signEnvelope, type ProvenanceInput } from '../runtime/bundle/provenance.js';
 import { buildMetadata, type BuildProblem, type BuildResult, type RepositoryState, type TargetInput } from '../runtime/bundle/tuf-repo.js';
 import { packBundle } from '../runtime/bundle/pack-rules.js';
 
@@ -58,17 +58,6 @@ function provenanceKeys(input: RepositoryInput): SigningKey[] {
   return input.keys.filter((k) => allowed.has(k.keyid));
 }
 
-/**
- * The statement with its input list (the digest of every input file: the same for every group
- * of a build, and large) replaced by one frozen copy, so its canonical text is built once.
- */
-function shareInputs(statement: object, shared: { inputs?: unknown }): object {
-  const predicate = (statement as { predicate?: { inputs?: unknown } }).predicate;
-  if (predicate === undefined || !Array.isArray(predicate.inputs)) return statement;
-  shared.inputs ??= freezeJson(predicate.inputs);
-  return { ...statement, predicate: { ...predicate, inputs: shared.inputs } };
-}
-
 /** Builds every file of OUT in memory: bundles, provenance and signed TUF metadata, sorted by path. */
 export async function buildRepository(input: RepositoryInput): Promise<BuildResult> {
   const problems = bundleProblems(input.bundles);
@@ -85,7 +74,9 @@ export async function buildRepository(input: RepositoryInput): Promise<BuildResu
   // `content` sorts first in a bundle document, and groups with the same packages have the same
   // content: its bytes and hash state are shared, each group adds only its own tail.
   const encoder = new SharedPrefixEncoder('content');
-  const shared: { inputs?: unknown } = {};
+  // Every input file's digest, once per build: each group's statement names it by digest.
+  const manifest = inputManifest(input.provenance.inputs);
+  const inputs = { path: INPUTS_TARGET_PATH, manifest };
   const packs = new Map<string, Uint8Array>();
   // Every group's provenance is signed on the thread pool while the next groups are built.
   const signed: Promise<TargetInput>[] = [];
@@ -94,12 +85,13 @@ export async function buildRepository(input: RepositoryInput): Promise<BuildResu
     for (const p of packed.packs) packs.set(p.ref.path, p.bytes);
     const bytes = encoder.encode(packed.document);
     const name = bundleTargetPath(b.group);
-    const statement = shareInputs(provenanceStatement({ name, sha256: builtDigest(bytes) }, input.provenance, b.group, b.ring), shared);
+    const statement = provenanceStatement({ name, sha256: builtDigest(bytes) }, input.provenance, b.group, b.ring, inputs);
     const ring = b.ring === undefined ? {} : { ring: b.ring };
     targets.push({ path: name, bytes, custom: { vigil: { kind: 'bundle', group: b.group, ...ring } } });
     signed.push(signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, signers).then((envelope) => ({ path: provenanceTargetPath(b.group), bytes: envelopeBytes(envelope), custom: { vigil: { kind: 'provenance', group: b.group, ...ring } } })));
   }
   targets.push(...(await Promise.all(signed)));
+  targets.push({ path: INPUTS_TARGET_PATH, bytes: manifest.bytes, custom: { vigil: { kind: 'inputs' } } });
   // Rule packs are content-addressed: groups with the same rules share one target.
   for (const [name, bytes] of packs) targets.push({ path: name, bytes, custom: { vigil: { kind: 'rule-pack' } } });
   return buildMetadata({

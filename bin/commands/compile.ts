@@ -83,6 +83,9 @@ export const compileCommand: Command = {
     if (cacheDir !== undefined && isWithin(cacheDir, out)) throw new UsageError(`the cache directory \`${cacheDir}\` must not be inside OUT`);
 
     const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
+    // git's facts (child processes) are gathered while the policies compile.
+    const factsPending = sourceFacts(dir, values.ref, io.env);
+    factsPending.catch(() => undefined);
     const result = await compile(input, { ...(pipeline ? { sigma: { pipeline } } : {}), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     progress?.done();
     if (result.ok === false && result.fatal) {
@@ -118,7 +121,7 @@ export const compileCommand: Command = {
       render(problems);
       return EXIT.failed;
     }
-    const facts = await sourceFacts(dir, values.ref, io.env);
+    const facts = await factsPending;
     const inputs = [...[...result.sources.values()].map((s) => ({ path: s.path, sha256: s.digest })), ...attachmentDigests(result.attachments ?? new Map())];
     const built = await buildRepository({
       bundles: result.bundles.map((b) => ({ group: b.group, ...(b.ring === undefined ? {} : { ring: b.ring }), document: b.document })),

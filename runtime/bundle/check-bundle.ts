@@ -19,7 +19,7 @@ export function checkVerifiedBundle(
   provenance: Uint8Array | undefined,
   root: Root,
   capabilities: Capabilities,
-): { readonly sha256: string; readonly document: BundleDocument } | Refusal {
+): { readonly sha256: string; readonly document: BundleDocument; readonly statement: Record<string, unknown> } | Refusal {
   const file = targetFilePath(info.path);
   const custom = (info.custom as { vigil?: { group?: unknown } }).vigil;
   if (custom?.group !== group) return refusal('VR1008', file, { expected: group, actual: String(custom?.group) });
@@ -46,7 +46,7 @@ export function checkVerifiedBundle(
   const sha256 = sha256Hex(bytes);
   const subject = subjectDigest(check.statement, info.path);
   if (subject !== sha256) return refusal('VR1017', provFile, { detail: `its subject digest is ${subject ?? 'absent'}, the bundle's is ${sha256}` });
-  return { sha256, document };
+  return { sha256, document, statement: check.statement };
 }
 
 /**

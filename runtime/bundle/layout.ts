@@ -5,6 +5,8 @@
  *   timestamp.json  snapshot.json  targets.json top-level metadata (consistent_snapshot is false)
  *   targets/groups/<group>/bundle.json          one bundle per host group (a TUF target)
  *   targets/groups/<group>/provenance.json      its in-toto statement in a DSSE envelope (also a TUF target)
+ *   targets/provenance/inputs.json              the build's input manifest, which every statement names by digest
+ *   targets/packs/<sha256>                      a rule pack shared by the bundles that pin it
  *
  * Every name that reaches the file system passes `isSafeSegment`, so no name can climb out of OUT.
  */
@@ -33,6 +35,9 @@ export function isSafePath(path: string): boolean {
 export function bundleTargetPath(group: string): string {
   return `groups/${group}/bundle.json`;
 }
+
+/** The TUF target path of the build's input manifest (every input file's digest; provenance names it). */
+export const INPUTS_TARGET_PATH = 'provenance/inputs.json';
 
 /** The TUF target path of a group's provenance envelope. */
 export function provenanceTargetPath(group: string): string {

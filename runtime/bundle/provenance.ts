@@ -3,13 +3,15 @@
  * per bundle, signed in a DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md)
  * with Ed25519 over PAE(payloadType, payload). Verifiable offline with the targets keys of the trust root.
  */
-import { canonicalBytes, canonicalJson, freezeJson, parseJsonBytes } from './canonical.js';
+import { builtDigest, canonicalBytes, canonicalJson, parseJsonBytes } from './canonical.js';
 import { signBytesAsync, verifyBytes, type PublicKey, type SigningKey } from './keys.js';
 
 /** The in-toto statement type. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** Vigil's provenance predicate type. */
-export const PREDICATE_TYPE = 'https://vigil.dev/provenance/bundle/v1';
+export const PREDICATE_TYPE = 'https://vigil.dev/provenance/bundle/v2';
+/** The first predicate type, whose statements listed every input inline (still accepted by `vigil verify`). */
+export const PREDICATE_V1 = 'https://vigil.dev/provenance/bundle/v1';
 /** The DSSE payload type of in-toto statements. */
 export const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -33,24 +35,31 @@ export interface Envelope {
   readonly signatures: readonly { readonly keyid: string; readonly sig: string }[];
 }
 
-/** The last input list sorted, with a copy of what it was made from (every group of a build passes the same list). */
-let lastInputs: { readonly given: ProvenanceInput['inputs']; readonly copy: readonly { path: string; sha256: string }[]; readonly list: readonly unknown[] } | undefined;
+/** The `_type` of a build's input manifest. */
+export const INPUTS_TYPE = 'https://vigil.dev/provenance/inputs/v1';
 
-/**
- * The provenance `inputs` list: sorted by path, and frozen so its canonical text (most of a
- * statement: every input file's digest) is serialized once however many groups name it.
- */
-function inputsOf(inputs: ProvenanceInput['inputs']): readonly unknown[] {
-  const last = lastInputs;
-  if (last && last.given === inputs && last.copy.length === inputs.length && last.copy.every((c, i) => c.path === inputs[i]!.path && c.sha256 === inputs[i]!.sha256)) return last.list;
-  const copy = inputs.map((i) => ({ path: i.path, sha256: i.sha256 }));
-  const list = freezeJson([...copy].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((i) => ({ path: i.path, digest: { sha256: i.sha256 } })));
-  lastInputs = { given: inputs, copy, list };
-  return list;
+/** A build's input manifest as written to OUT, and how statements name it. */
+export interface InputManifest {
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  readonly count: number;
 }
 
-/** The in-toto statement of one bundle. */
-export function provenanceStatement(subject: { name: string; sha256: string }, p: ProvenanceInput, group: string, ring?: string): object {
+/**
+ * The input manifest of a build: `{"_type", "inputs": [{path, digest: {sha256}}]}` sorted by
+ * path, canonical JSON. Every statement of the build names it by digest instead of carrying the
+ * list: a statement stays about 1 KB however many files the repository has, so an agent does not
+ * download the digest of every rule of every group on each update, and a one-file change signs 50
+ * small statements instead of 50 copies of the whole list (docs/bundle-format.md §5).
+ */
+export function inputManifest(inputs: ProvenanceInput['inputs']): InputManifest {
+  const sorted = [...inputs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const bytes = canonicalBytes({ _type: INPUTS_TYPE, inputs: sorted.map((i) => ({ path: i.path, digest: { sha256: i.sha256 } })) });
+  return { bytes, sha256: builtDigest(bytes), count: sorted.length };
+}
+
+/** The in-toto statement of one bundle; `inputs` is the target path and digest of the build's input manifest. */
+export function provenanceStatement(subject: { name: string; sha256: string }, p: Omit<ProvenanceInput, 'inputs'>, group: string, ring: string | undefined, inputs: { readonly path: string; readonly manifest: InputManifest }): object {
   return {
     _type: STATEMENT_TYPE,
     subject: [{ name: subject.name, digest: { sha256: subject.sha256 } }],
@@ -60,7 +69,7 @@ export function provenanceStatement(subject: { name: string; sha256: string }, p
       ...(ring === undefined ? {} : { ring }),
       source: { commit: p.commit, tree: p.tree, author: p.author, commitTime: p.commitTime },
       compiler: { name: 'vigil', version: p.compilerVersion },
-      inputs: inputsOf(p.inputs),
+      inputs: { name: inputs.path, digest: { sha256: inputs.manifest.sha256 }, annotations: { files: inputs.manifest.count } },
     },
   };
 }
@@ -151,4 +160,26 @@ export function subjectDigest(statement: Record<string, unknown>, name: string):
   const subject = (statement.subject as { name?: unknown; digest?: { sha256?: unknown } }[]).find((s) => s?.name === name);
   const digest = subject?.digest?.sha256;
   return typeof digest === 'string' ? digest : undefined;
+}
+
+/** The input manifest a statement names: its target path and digest; `inline` for a v1 statement, which lists the inputs itself. */
+export function inputsReference(statement: Record<string, unknown>): { readonly name: string; readonly sha256: string } | 'inline' | { readonly problem: string } {
+  const inputs = (statement.predicate as { inputs?: unknown } | undefined)?.inputs;
+  if (statement.predicateType === PREDICATE_V1 && Array.isArray(inputs)) return 'inline';
+  const ref = inputs as { name?: unknown; digest?: { sha256?: unknown } } | undefined;
+  if (statement.predicateType !== PREDICATE_TYPE || typeof ref?.name !== 'string' || typeof ref.digest?.sha256 !== 'string') return { problem: 'it does not name the input manifest of its build' };
+  return { name: ref.name, sha256: ref.digest.sha256 };
+}
+
+/** Why bytes are not an input manifest, or undefined when they are one. */
+export function inputManifestProblem(bytes: Uint8Array): string | undefined {
+  let doc: { _type?: unknown; inputs?: unknown };
+  try {
+    doc = parseJsonBytes(bytes) as typeof doc;
+  } catch {
+    return 'the input manifest is not JSON';
+  }
+  if (doc?._type !== INPUTS_TYPE || !Array.isArray(doc.inputs)) return `the input manifest is not a \`${INPUTS_TYPE}\` document`;
+  const bad = doc.inputs.findIndex((i: { path?: unknown; digest?: { sha256?: unknown } }) => typeof i?.path !== 'string' || typeof i.digest?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(i.digest.sha256));
+  return bad < 0 ? undefined : `input ${bad} of the manifest has no path and sha256 digest`;
 }

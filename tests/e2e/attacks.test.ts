@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Metadata, MetadataKind, TargetFile, type Targets } from '@tufjs/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../runtime/bundle/canonical.js';
 import type { SigningKey } from '../../runtime/bundle/keys.js';
+import { INPUTS_TARGET_PATH } from '../../runtime/bundle/layout.js';
+import { INPUTS_TYPE } from '../../runtime/bundle/provenance.js';
 import { listFiles, readRepositoryState } from '../../runtime/bundle/repo-files.js';
 import { metadataBytes, signMetadata } from '../../runtime/bundle/metadata.js';
 import { rotateRoot } from '../../runtime/bundle/trust.js';
@@ -213,4 +216,35 @@ describe('attacks on a signed repository', () => {
     expectRefused(v, 'VR1013', 'targets/groups/g1/rules-extra.json');
     expect(v.refusals[0]?.message).toContain('targets/groups/g1/rules-extra.json');
   });
+
+  it('refuses provenance whose input manifest is not the one it signs, or is not listed (VR1017)', async () => {
+    // A signed targets.json that lists another manifest (an attacker with the targets key but not
+    // the provenance's history): every statement still names the original digest.
+    const out = await copy('other-inputs');
+    const other = canonicalBytes({ _type: INPUTS_TYPE, inputs: [{ path: 'policies/evil.yaml', digest: { sha256: 'f'.repeat(64) } }] });
+    await writeFile(path.join(out, 'targets', INPUTS_TARGET_PATH), other);
+    await resignTargets(out, (targets) => {
+      targets[INPUTS_TARGET_PATH] = new TargetFile({ path: INPUTS_TARGET_PATH, length: other.length, hashes: { sha256: createHash('sha256').update(other).digest('hex') } });
+    });
+    const v = await verify(out, trustFile);
+    expectRefused(v, 'VR1017', 'targets/groups/g1/provenance.json');
+    expect(v.refusals[0]?.message).toContain('input manifest sha256');
+
+    const dropped = await copy('no-inputs');
+    await rm(path.join(dropped, 'targets', INPUTS_TARGET_PATH));
+    await resignTargets(dropped, (targets) => { delete targets[INPUTS_TARGET_PATH]; });
+    const w = await verify(dropped, trustFile);
+    expectRefused(w, 'VR1017', 'targets/groups/g1/provenance.json');
+    expect(w.refusals[0]?.message).toContain('which targets.json does not list');
+  });
 });
+
+/** Edits the targets of OUT's targets.json and signs it again with the CI key (same version). */
+async function resignTargets(out: string, edit: (targets: Record<string, TargetFile>) => void): Promise<void> {
+  const file = path.join(out, 'targets.json');
+  const md = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(await readFile(file, 'utf8'))) as Metadata<Targets>;
+  edit(md.signed.targets);
+  md.signatures = {};
+  signMetadata(md, [ci.key]);
+  await writeFile(file, metadataBytes(md));
+}
