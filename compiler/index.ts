@@ -7,7 +7,8 @@ import type { Doc } from './stages/classify.js';
 import { load, type Input } from './stages/load.js';
 import { parse } from './stages/parse.js';
 import { classify } from './stages/classify.js';
-import { validate } from './stages/validate.js';
+import { schemaIdOf, validate } from './stages/validate.js';
+import { loadValidators } from './stages/schema-registry.js';
 import { resolve } from './stages/resolve.js';
 import { check } from './stages/check.js';
 import { lower, type LoweredBundle } from './stages/lower.js';
@@ -65,6 +66,7 @@ export async function compile(input: Input, opts: CompileOptions = {}): Promise<
   const yamlDocs = ctx.time('parse', () => parse(fresh, ctx));      if (!runsBefore('classify', until)) return done();
   const classified = ctx.time('classify', () => classify(yamlDocs, ctx));
   const docs = withReused(classified, reused);                       if (!runsBefore('validate', until)) return done();
+  await ctx.timeAsync('validate', () => loadValidators(classified.flatMap((d) => schemaIdOf(d) ?? [])));
   const validFresh = ctx.time('validate', () => validate(classified, ctx));
   const valid = withReused(validFresh, reused);                      if (!runsBefore('resolve', until)) return done();
   const model = ctx.time('resolve', () => resolve(valid, docs, ctx)); if (!runsBefore('check', until)) return done(model);

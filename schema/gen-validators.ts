@@ -47,3 +47,31 @@ export function renderValidators(schemas: readonly Record<string, unknown>[], ba
     '',
   ].join('\n');
 }
+
+/** The module name of one schema's precompiled validator: `validate-<schema file base>`. */
+export function validatorModuleName(schemaId: string): string {
+  const base = schemaId.slice(schemaId.lastIndexOf('/') + 1).replace(/\.schema\.json$/, '');
+  return `validate-${base}`;
+}
+
+/**
+ * The index module: a loader per schema `$id` of its own validator module, so a run loads (and
+ * V8 compiles) only the validators of the kinds it meets. All of them together are 1.4 MB of
+ * code, about 35 ms of every start; a rebuild after one changed rule needs the Sigma one only.
+ */
+export function renderValidatorIndex(schemaIds: readonly string[], banner: string): string {
+  const entries = [...schemaIds].sort().map((id) => `  ${JSON.stringify(id)}: () => import('./${validatorModuleName(id)}.js'),`);
+  return [
+    banner,
+    '/** A module holding precompiled validate functions by schema `$id`. */',
+    'export interface ValidatorModule {',
+    '  readonly VALIDATORS: Readonly<Record<string, unknown>>;',
+    '}',
+    '',
+    '/** Loads the precompiled validator module of a schema `$id`. */',
+    'export const VALIDATOR_MODULES: Readonly<Record<string, () => Promise<ValidatorModule>>> = {',
+    ...entries,
+    '};',
+    '',
+  ].join('\n');
+}

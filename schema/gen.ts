@@ -3,12 +3,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compile, type Options } from 'json-schema-to-typescript';
 import { KIND_LIST, SCHEMA_BASE, kebabOf, kindRows, renderKinds } from './gen-kinds.js';
-import { renderValidators } from './gen-validators.js';
+import { renderValidatorIndex, renderValidators, validatorModuleName } from './gen-validators.js';
 
 /**
  * `npm run gen`: turns every schema/*.schema.json into a TypeScript module in
- * schema/generated/, plus kinds.ts (kind table and embedded schemas) and validators.ts
- * (precompiled validators, schema/gen-validators.ts). Output is
+ * schema/generated/, plus kinds.ts (kind table and embedded schemas), a precompiled validator
+ * module per schema (validate-<name>.ts) and validators.ts, which loads them
+ * (schema/gen-validators.ts). Output is
  * deterministic so tests/unit/schema/schema-drift.test.ts can compare it byte for byte.
  */
 
@@ -133,7 +134,9 @@ export async function generateAll(schemaDir: string, opts: GenerateOptions = {})
   const byId = new Map<string, object>();
   for (const schema of schemas.values()) byId.set(schema.$id as string, schema);
   out.set('generated/kinds.ts', renderKinds(kindRows(descriptions), byId, BANNER));
-  out.set('generated/validators.ts', renderValidators([...schemas.values()], BANNER));
+  const ids = [...byId.keys()];
+  out.set('generated/validators.ts', renderValidatorIndex(ids, BANNER));
+  for (const id of ids) out.set(`generated/${validatorModuleName(id)}.ts`, renderValidators([...schemas.values()], BANNER, { only: [id] }));
   const irId = `${SCHEMA_BASE}detection-ir.schema.json`;
   if (byId.has(irId)) out.set('generated/ir-validator.ts', renderValidators([...schemas.values()], BANNER, { fast: true, only: [irId] }));
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { validatorFor } from '../../compiler/stages/schema-registry.js';
+import { loadValidators, validatorFor } from '../../compiler/stages/schema-registry.js';
 import { planFromRollout, type RolloutPlan } from '../../runtime/rollout.js';
 import { startServer } from '../../runtime/server/server.js';
 import { GlobalBaseline } from '../../runtime/collector/baseline.js';
@@ -24,6 +24,7 @@ export async function readRollout(file: string): Promise<RolloutPlan | string> {
   if (!Array.isArray(docs)) return `\`${file}\` is not YAML`;
   const doc = docs.map((d) => d.toJS() as unknown).find((d) => (d as { kind?: unknown } | null)?.kind === 'Rollout');
   if (!doc) return `\`${file}\` holds no Rollout document`;
+  await loadValidators([ROLLOUT_SCHEMA]);
   const validate = validatorFor(ROLLOUT_SCHEMA);
   if (validate && !validate(doc)) {
     const e = validate.errors?.[0];

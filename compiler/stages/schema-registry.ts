@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { SCHEMAS } from '../../schema/generated/kinds.js';
-import { VALIDATORS } from '../../schema/generated/validators.js';
+import { VALIDATOR_MODULES } from '../../schema/generated/validators.js';
 
 let ajv: Ajv2020 | undefined;
-const compiled = new Map<string, ValidateFunction | null>();
+const loaded = new Map<string, ValidateFunction | null>();
 
 /** The one Ajv instance, with every embedded schema added (built on first use). */
 function instance(): Ajv2020 {
@@ -22,16 +22,24 @@ function instance(): Ajv2020 {
 }
 
 /**
- * The validator for a schema `$id`: precompiled by `npm run gen` (schema/gen-validators.ts), or
- * compiled once per process when the generated module lacks it; undefined when absent.
+ * Makes the validators of these schema `$id`s ready for `validatorFor`: each precompiled one
+ * (`npm run gen`, schema/gen-validators.ts) is its own module, loaded on first need, so a run
+ * loads only the kinds it validates; a schema the generated modules lack is compiled once by Ajv.
  */
+export async function loadValidators(schemaIds: Iterable<string>): Promise<void> {
+  const wanted = [...new Set(schemaIds)].filter((id) => !loaded.has(id));
+  await Promise.all(wanted.map(async (id) => {
+    const load = VALIDATOR_MODULES[id];
+    const pre = load ? (await load()).VALIDATORS[id] : undefined;
+    if (typeof pre === 'function') loaded.set(id, pre as ValidateFunction);
+    else loaded.set(id, SCHEMAS[id] !== undefined ? instance().getSchema(id) ?? null : null);
+  }));
+}
+
+/** The validator for a schema `$id` that `loadValidators` made ready; undefined when there is no such schema. */
 export function validatorFor(schemaId: string): ValidateFunction | undefined {
-  const cached = compiled.get(schemaId);
-  if (cached !== undefined) return cached ?? undefined;
-  let fn: ValidateFunction | null = null;
-  const pre = VALIDATORS[schemaId];
-  if (typeof pre === 'function') fn = pre as ValidateFunction;
-  else if (SCHEMAS[schemaId] !== undefined) fn = instance().getSchema(schemaId) ?? null;
-  compiled.set(schemaId, fn);
+  const fn = loaded.get(schemaId);
+  // A programming error, not bad input: the caller must await loadValidators first.
+  if (fn === undefined) throw new Error(`the validator of ${schemaId} was not loaded (call loadValidators first)`);
   return fn ?? undefined;
 }

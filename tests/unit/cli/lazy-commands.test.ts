@@ -118,4 +118,12 @@ describe('the CLI loads only the command it runs', () => {
     expect(modules.some((f) => f.includes('node_modules/ajv/dist/runtime/'))).toBe(true);
     expect(modules.filter((f) => /node_modules\/ajv(-formats)?\/dist\/(ajv|2020|index)\.js$/.test(f))).toEqual([]);
   });
+
+  it('a check loads the validators of the kinds it meets and no other', () => {
+    const { code, modules } = traced(['check', path.join(REPO_ROOT, 'examples/minimal'), '--no-cache']);
+    expect(code).toBe(0);
+    const validators = modules.filter((f) => /^dist\/schema\/generated\/validate-[a-z-]+\.js$/.test(f)).map((f) => f.slice('dist/schema/generated/validate-'.length, -3));
+    // examples/minimal holds Sigma rules, a package, host groups and hosts: no action, credential or service.
+    expect(validators.sort()).toEqual(['host', 'host-group', 'package', 'sigma-rule']);
+  });
 });
