@@ -3,7 +3,7 @@
  * decoded lazily, so a warm build pays for what it reads rather than for everything cached.
  *
  * A pack is `<sha256 of the rest>\n<header JSON>\n<body>`. The header lists every file with its
- * digest and documents; each file owns one contiguous segment of the body (so a later pack copies
+ * digest, documents and stat signature (when the build could vouch for it); each file owns one contiguous segment of the body (so a later pack copies
  * it unchanged). Small members of a document's value are in the header; a member whose JSON is
  * long (a Sigma rule's `detection`, `description`, `references`) is in the segment and parsed on
  * first access. A Sigma document's IR is in the segment as its canonical bytes, rebuilt by
@@ -38,6 +38,8 @@ export interface StoredFile {
   readonly digest: string;
   readonly docs: readonly StoredDoc[];
   readonly segment: Uint8Array;
+  /** The stat signature the file had with this digest (Source.stat), when the build could vouch for it. */
+  readonly stat?: string;
 }
 
 /** What a pack was built for; a pack built for anything else is not used. */
@@ -48,13 +50,13 @@ export interface PackKey {
   readonly origin: string;
 }
 
-/** The header: the pack's key, the parsed pipeline, then `[path, digest, docs, segment start, segment end]` per file. */
+/** The header: the pack's key, the parsed pipeline, then `[path, digest, docs, segment start, segment end, stat signature]` per file. */
 interface PackHeader extends PackKey {
   /** The Sigma pipeline as parsed from the file the key's settings digest (null when not known). */
   readonly pipeline: unknown;
   /** For a delta: the checksum of the pack it adds to (null for a whole pack). */
   readonly base: string | null;
-  readonly files: [string, string, StoredDoc[], number, number][];
+  readonly files: [string, string, StoredDoc[], number, number, string | null][];
 }
 
 /** What a pack holds: files by path, and the parsed pipeline (null when not known). */
@@ -192,7 +194,7 @@ export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey,
   const segments: Uint8Array[] = [];
   let at = 0;
   for (const [file, stored] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    list.push([file, stored.digest, stored.docs as StoredDoc[], at, at + stored.segment.length]);
+    list.push([file, stored.digest, stored.docs as StoredDoc[], at, at + stored.segment.length, stored.stat ?? null]);
     segments.push(stored.segment);
     at += stored.segment.length;
   }
@@ -215,9 +217,9 @@ export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
     if (header.format !== key.format || header.fingerprint !== key.fingerprint || header.settings !== key.settings || header.origin !== key.origin || !Array.isArray(header.files)) return undefined;
     const body = rest.subarray(newline + 1);
     const out = new Map<string, StoredFile>();
-    for (const [file, digest, docs, start, end] of header.files) {
+    for (const [file, digest, docs, start, end, stat] of header.files) {
       if (!(start <= end && end <= body.length)) return undefined;
-      out.set(file, { digest, docs, segment: body.subarray(start, end) });
+      out.set(file, { digest, docs, segment: body.subarray(start, end), ...(typeof stat === 'string' ? { stat } : {}) });
     }
     return { files: out, pipeline: header.pipeline ?? null, checksum, base: typeof header.base === 'string' ? header.base : null };
   } catch {

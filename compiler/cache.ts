@@ -8,8 +8,9 @@
  *
  * Entries live in one pack file per input directory (working tree or git), read in one go:
  * thousands of small files cost more to open than to parse. A file's entry is used when its
- * path and SHA-256 match, and the pack as a whole is keyed by a fingerprint of the compiler
- * itself (its version, dependency versions, the Node version and the bytes of its own code and
+ * path and SHA-256 match; a working-tree file whose size, times and inode are those its entry
+ * recorded is not even read (compiler/stages/load.ts). The pack as a whole is keyed by a
+ * fingerprint of the compiler itself (its version, dependency versions, the Node version and the bytes of its own code and
  * schemas, so any change to Vigil invalidates every entry) and the Sigma settings (the
  * pipeline's file digest, placeholders, field map). Files a build compiled go to a small delta
  * beside the pack (`<name>.delta`, naming the pack it adds to) until the pack is worth
@@ -26,11 +27,11 @@ import { canonicalJson } from '../runtime/bundle/canonical.js';
 import { decodeFile, decodePack, encodeFile, encodePack, type Pack, type PackKey, type StoredFile } from './cache-pack.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
 import { knownPipeline, parsedPipeline, pipelineDigest, type Pipeline } from './sigma/pipelines.js';
-import type { Source } from './source.js';
+import type { Origin, Source } from './source.js';
 import type { DocKind } from './stages/classify.js';
 
 /** Pack format version; bump when the layout of a pack changes. */
-const FORMAT = 2;
+const FORMAT = 3;
 /** Compiler fingerprints kept side by side (older ones are removed when a new one starts). */
 const KEEP_FINGERPRINTS = 3;
 /** Packs kept per fingerprint (one per input directory and settings), newest first. */
@@ -57,6 +58,8 @@ export interface CacheStats {
   stored: number;
   /** Cached files whose YAML had to be parsed after all, because a later stage needed spans. */
   reparsed: number;
+  /** Files not even read: their size, times and inode were those the cache saw with their digest. */
+  unread: number;
 }
 
 /** The default cache directory: VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil, else ~/.cache/vigil. */
@@ -159,7 +162,7 @@ function settingsOf(sigma: SigmaOptions): { readonly digest: string; readonly pi
 
 /** A cache directory opened for one compilation. */
 export class FileCache {
-  readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, reparsed: 0 };
+  readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, reparsed: 0, unread: 0 };
   private readonly folder: string;
   /** The entries of this input as read, pack and delta (undefined until the first lookup, null when there is no pack). */
   private pack: Map<string, StoredFile> | null | undefined;
@@ -208,10 +211,10 @@ export class FileCache {
     return path.join(this.folder, `${name}.pack`);
   }
 
-  /** Reads the pack of the sources' input once, with its delta; a missing, unreadable or damaged pack is empty. */
-  private load(source: Source): Map<string, StoredFile> | null {
+  /** Reads the pack of the input once, with its delta; a missing, unreadable or damaged pack is empty. */
+  private load(origin: Origin): Map<string, StoredFile> | null {
     if (this.pack !== undefined) return this.pack;
-    this.origin = `${source.origin.kind}\0${path.resolve(source.origin.root)}`;
+    this.origin = `${origin.kind}\0${path.resolve(origin.root)}`;
     this.pack = null;
     const file = this.packFile();
     const pack = readPack(file, this.key());
@@ -229,25 +232,38 @@ export class FileCache {
     return this.pack;
   }
 
+  /**
+   * The digest of a working-tree file whose stat signature is the one its cache entry was stored
+   * with (the load stage then does not read it), else undefined.
+   */
+  knownDigest(origin: Origin, file: string, stat: string): string | undefined {
+    const stored = this.load(origin)?.get(file);
+    if (stored === undefined || stored.stat !== stat) return undefined;
+    this.stats.unread++;
+    return stored.digest;
+  }
+
   /** The cached documents of a file, or undefined on a miss (absent, changed or unreadable entry). */
   get(source: Source): CachedDoc[] | undefined {
-    const stored = this.load(source)?.get(source.path);
+    const stored = this.load(source.origin)?.get(source.path);
     const docs = stored !== undefined && stored.digest === source.digest ? decodeFile(stored) : undefined;
     if (docs === undefined || stored === undefined) {
       this.stats.misses++;
       return undefined;
     }
     this.stats.hits++;
-    this.next.set(source.path, stored);
+    // The same bytes with another stat signature (touched, copied, checked out again): the entry is
+    // kept with the new one, so the next build need not read the file.
+    this.next.set(source.path, stored.stat === source.stat ? stored : withStat(stored, source.stat));
     return docs;
   }
 
   /** Keeps the documents of a file that compiled without any diagnostic, for `save`. */
   put(source: Source, docs: readonly CachedDoc[]): void {
-    this.load(source);
+    this.load(source.origin);
     const stored = encodeFile(source.digest, docs);
     if (stored === undefined) return;
-    this.next.set(source.path, stored);
+    this.next.set(source.path, withStat(stored, source.stat));
     this.added++;
   }
 
@@ -305,6 +321,12 @@ export class FileCache {
       // Pruning is housekeeping only.
     }
   }
+}
+
+/** An entry with another stat signature (none when the file could not be vouched for). */
+function withStat(stored: StoredFile, stat: string | undefined): StoredFile {
+  const { stat: _old, ...rest } = stored;
+  return stat === undefined ? rest : { ...rest, stat };
 }
 
 /** A pack or delta file decoded, or undefined when absent, unreadable, damaged or built for another key. */

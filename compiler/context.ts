@@ -21,7 +21,15 @@ export interface CompileOptions {
    * absent. Only compilations that run the check stage use it. It never changes the output.
    */
   readonly cacheDir?: string;
+  /**
+   * How long ago (ms before the build starts) a file must last have changed for the cache to
+   * vouch for its bytes by its size, times and inode alone (default 2000); tests set it.
+   */
+  readonly statSlackMs?: number;
 }
+
+/** Default of `statSlackMs`: well above any file system's time resolution. */
+export const DEFAULT_STAT_SLACK_MS = 2000;
 
 /** Defaults shared by the CLI and tests. */
 export const DEFAULT_MAX_PER_FILE = 50;

@@ -61,7 +61,7 @@ export async function compile(input: Input, opts: CompileOptions = {}): Promise<
   // The cache holds results up to the check stage, so only runs that reach it use the cache.
   const cache = opts.cacheDir !== undefined && runsBefore('check', until) ? FileCache.open(opts.cacheDir, opts.sigma ?? {}) : undefined;
   const done = (model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>, lowered?: Lowered) => finish(ctx, cache?.stats, model, sigma, lowered);
-  const sources = await ctx.timeAsync('load', () => load(input, ctx)); if (ctx.fatal || !runsBefore('parse', until)) return done();
+  const sources = await ctx.timeAsync('load', () => load(input, ctx, cache ? (origin, file, stat) => cache.knownDigest(origin, file, stat) : undefined)); if (ctx.fatal || !runsBefore('parse', until)) return done();
   const { fresh, reused } = ctx.time('parse', () => recall(sources, cache));
   const yamlDocs = ctx.time('parse', () => parse(fresh, ctx));      if (!runsBefore('classify', until)) return done();
   const classified = ctx.time('classify', () => classify(yamlDocs, ctx));

@@ -12,6 +12,11 @@ export interface Source {
   readonly origin: Origin;
   /** SHA-256 of the raw bytes, hex; used for provenance and caches. */
   readonly digest: string;
+  /**
+   * The working-tree file's stat signature (size, modification and change times, inode) when it
+   * last changed long enough before the build that the cache may vouch for its bytes by it.
+   */
+  readonly stat?: string;
 }
 
 /** A 1-based line and a 1-based column counted in UTF-16 code units. */

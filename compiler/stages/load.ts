@@ -5,7 +5,7 @@ import path from 'node:path';
 import { diag } from '../diagnostics/diagnostic.js';
 import { fileStart, span } from '../span.js';
 import type { Origin, Source } from '../source.js';
-import { DEFAULT_MAX_FILE_BYTES, type CompileContext } from '../context.js';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_STAT_SLACK_MS, type CompileContext } from '../context.js';
 import { decode } from './decode.js';
 import { loadGitRef } from './load-git.js';
 
@@ -23,7 +23,12 @@ export interface FoundFile {
   readonly path: string;
   /** Its bytes, or only its size when that is over `max` (then nothing is read). */
   readonly read: (max: number) => Uint8Array | { readonly tooLarge: number };
+  /** Working-tree files: the stat signature, when the file last changed before `before` (ms since the epoch). */
+  readonly stat?: (before: number) => string | undefined;
 }
+
+/** The digest the cache holds for a file of this origin and stat signature, if it saw that signature before. */
+export type KnownDigest = (origin: Origin, path: string, stat: string) => string | undefined;
 
 /** Whether a file name is a policy file (YAML). */
 export function isPolicyFile(name: string): boolean {
@@ -38,16 +43,29 @@ export function isSkipped(name: string): boolean {
 /**
  * Reads every policy file under the input, sorted by path. Files that cannot be used (too
  * large, binary, not UTF-8) are reported and left out; their text is kept for code frames.
+ * With `known` (the compile cache), a working-tree file whose stat signature the cache saw with
+ * its digest is not read at all: its text is read only if a later stage asks for it. As in git's
+ * index, a file that changed shortly before the build is always read, since it could change again
+ * within the file system's time resolution without its times or size changing.
  */
-export async function load(input: Input, ctx: CompileContext): Promise<Source[]> {
+export async function load(input: Input, ctx: CompileContext, known?: KnownDigest): Promise<Source[]> {
   const found = input.ref === undefined ? await listWorktree(input.dir, ctx) : await loadGitRef(input.dir, input.ref, ctx);
   if (found === undefined) return [];
   const { files, origin } = found;
   if (files.length === 0 && !ctx.fatal) ctx.report(diag('VG1013', fileStart('')));
   const max = ctx.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const before = Date.now() - (ctx.options.statSlackMs ?? DEFAULT_STAT_SLACK_MS);
   const sources: Source[] = [];
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of files) {
+    const stat = known === undefined ? undefined : file.stat?.(before);
+    const digest = stat === undefined ? undefined : known?.(origin, file.path, stat);
+    if (stat !== undefined && digest !== undefined) {
+      const source = unreadSource(file, origin, digest, stat);
+      ctx.sources.set(file.path, source);
+      sources.push(source);
+      continue;
+    }
     let bytes: Uint8Array | { readonly tooLarge: number };
     try {
       bytes = file.read(max);
@@ -60,7 +78,7 @@ export async function load(input: Input, ctx: CompileContext): Promise<Source[]>
       ctx.report(diag('VG1006', fileStart(file.path), { size: bytes.tooLarge, limit: max }));
       continue;
     }
-    const clean = cleanSource(file.path, bytes, origin);
+    const clean = cleanSource(file.path, bytes, origin, stat);
     if (clean) {
       ctx.sources.set(file.path, clean);
       sources.push(clean);
@@ -81,7 +99,7 @@ export async function load(input: Input, ctx: CompileContext): Promise<Source[]>
  * only when first read: a file the compile cache holds is usually never read as text, and
  * thousands of texts that are never read cost time to decode and to move around the heap.
  */
-function cleanSource(file: string, bytes: Uint8Array, origin: Origin): Source | undefined {
+function cleanSource(file: string, bytes: Uint8Array, origin: Origin, stat: string | undefined): Source | undefined {
   if (bytes.indexOf(0) !== -1 || !isUtf8(bytes)) return undefined;
   const digest = createHash('sha256').update(bytes).digest('hex');
   let text: string | undefined;
@@ -89,10 +107,46 @@ function cleanSource(file: string, bytes: Uint8Array, origin: Origin): Source | 
     path: file,
     origin,
     digest,
+    ...(stat === undefined ? {} : { stat }),
     get text(): string {
       return (text ??= decode(bytes).text);
     },
   };
+}
+
+/**
+ * A file the cache vouches for by its stat signature: its digest is the cached one, and its
+ * bytes are read only if its text is asked for (a code frame, or a stage that parses it again).
+ */
+function unreadSource(file: FoundFile, origin: Origin, digest: string, stat: string): Source {
+  let text: string | undefined;
+  return {
+    path: file.path,
+    origin,
+    digest,
+    stat,
+    get text(): string {
+      if (text !== undefined) return text;
+      let bytes: Uint8Array | { readonly tooLarge: number };
+      try {
+        bytes = file.read(Number.MAX_SAFE_INTEGER);
+      } catch {
+        return (text = '');
+      }
+      return (text = bytes instanceof Uint8Array ? decode(bytes).text : '');
+    },
+  };
+}
+
+/** A file's stat signature (size, modification and change times, inode), or undefined when it changed at or after `before`. */
+function statSignature(file: string, before: number): string | undefined {
+  try {
+    const st = statSync(file);
+    if (!st.isFile() || Math.max(st.mtimeMs, st.ctimeMs) >= before) return undefined;
+    return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lists the policy files of a working-tree directory, following symlinks but not loops. */
@@ -157,7 +211,7 @@ function walk(abs: string, rel: string, ancestors: string[], out: FoundFile[], c
       }
       walk(childAbs, childRel, [...ancestors, real], out, ctx);
     } else if (isFile && isPolicyFile(entry.name)) {
-      out.push({ path: childRel, read: (max) => readUpTo(childAbs, max) });
+      out.push({ path: childRel, read: (max) => readUpTo(childAbs, max), stat: (before) => statSignature(childAbs, before) });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -287,6 +287,60 @@ describe('compile cache', () => {
     writeFilesIn(repo, FILES);
     expect((await vigil('compile', repo, '--out', 'refuse-out', '--key', 'ci.key', '--trust', 'root.json', '--cache', 'refuse-out/.cache')).code).toBe(2);
     expect((await vigil('check', repo, '--cache', 'x', '--no-cache')).code).toBe(2);
+  });
+});
+
+describe('compile cache: files vouched for by their stat signature', () => {
+  const opts = (cacheDir: string, statSlackMs?: number) => ({ sigma: { pipeline: 'windows' as const }, cacheDir, ...(statSlackMs === undefined ? {} : { statSlackMs }) });
+  // Files this test just wrote count as old enough with a negative slack (the racy-git window moved past them).
+  const OLD_ENOUGH = -60_000;
+  const documents = (r: Awaited<ReturnType<typeof compile>>) => (r.ok ? r.bundles?.map((b) => canonicalJson(b.document)) : undefined);
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+  it('does not read a file whose size, times and inode are those its entry was stored with, and builds the same', async () => {
+    const repo = path.join(tmp, 'stat-same');
+    writeFilesIn(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-stat-same');
+    const cold = await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    expect(cold.cache).toMatchObject({ unread: 0, misses: Object.keys(FILES).length });
+    const warm = await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    expect(warm.cache).toMatchObject({ unread: Object.keys(FILES).length, hits: Object.keys(FILES).length, misses: 0 });
+    expect(documents(warm)).toEqual(documents(await compile({ dir: repo }, { sigma: { pipeline: 'windows' } })));
+    // Its digest (provenance names it) is the file's, and its text is read when asked for.
+    const bytes = readFileSync(path.join(repo, 'rules/r2.yml'));
+    expect(warm.sources.get('rules/r2.yml')?.digest).toBe(sha256(bytes));
+    expect(warm.sources.get('rules/r2.yml')?.text).toBe(bytes.toString('utf8'));
+  });
+
+  it('reads a changed file again, even with the same size and its old modification time put back', async () => {
+    const repo = path.join(tmp, 'stat-change');
+    writeFilesIn(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-stat-change');
+    await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    const file = path.join(repo, 'rules/r1.yml');
+    const before = statSync(file);
+    const changed = readFileSync(file, 'utf8').replace('tool1.exe', 'tool7.exe');
+    expect(changed.length).toBe(before.size);
+    writeFileSync(file, changed);
+    utimesSync(file, before.atime, before.mtime);
+    const warm = await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    // The change time moved (nobody can set it back), so the file was read and compiled anew.
+    expect(warm.cache).toMatchObject({ unread: Object.keys(FILES).length - 1, misses: 1 });
+    expect(warm.sources.get('rules/r1.yml')?.digest).toBe(sha256(Buffer.from(changed)));
+    expect(documents(warm)!.join('')).toContain('tool7.exe');
+    expect(documents(warm)).toEqual(documents(await compile({ dir: repo }, { sigma: { pipeline: 'windows' } })));
+  });
+
+  it('always reads files that changed within the slack before the build (they may change again unseen)', async () => {
+    const repo = path.join(tmp, 'stat-racy');
+    writeFilesIn(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-stat-racy');
+    await compile({ dir: repo }, opts(cacheDir, 3_600_000));
+    const warm = await compile({ dir: repo }, opts(cacheDir, 3_600_000));
+    expect(warm.cache).toMatchObject({ unread: 0, hits: Object.keys(FILES).length });
+    // Once old enough, the next build stores their signatures, and the one after reads none.
+    await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    expect((await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH))).cache).toMatchObject({ unread: Object.keys(FILES).length });
   });
 });
 
