@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,49 @@ function vigil(args: readonly string[], cwd: string): number {
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`vigil ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(0, 2000)}`);
   return ms;
+}
+
+/**
+ * Starts `vigil compile --watch` with `args`, waits for its first build, then makes ROUNDS
+ * changes (`change(round)`), each after the previous rebuild finished, and returns each
+ * rebuild's time as the watcher reports it (`watch: build N finished in X ms`).
+ */
+async function watchRebuilds(args: readonly string[], cwd: string, change: (round: number) => void): Promise<number[]> {
+  const child = spawn(process.execPath, [CLI, ...args, '--watch'], { cwd, env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const times: number[] = [];
+  let stderr = '';
+  let seen = 0;
+  let waiting: { readonly n: number; readonly resolve: () => void; readonly reject: (e: Error) => void } | undefined;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const m of [...stderr.matchAll(/^watch: build (\d+) finished in (\d+) ms \(exit code (\d+)\)/gm)].slice(seen)) {
+      seen++;
+      const n = Number(m[1]);
+      if (n > 1) times.push(Number(m[2]));
+      if (waiting === undefined || n < waiting.n) continue;
+      const w = waiting;
+      waiting = undefined;
+      if (m[3] === '0') w.resolve();
+      else w.reject(new Error(`vigil compile --watch: build ${n} failed:\n${stderr.slice(-2000)}`));
+    }
+  });
+  const built = (n: number) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vigil compile --watch: no build ${n} within 120 s:\n${stderr.slice(-2000)}`)), 120_000);
+    waiting = { n, resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+  });
+  try {
+    await built(1);
+    for (let round = 0; round < ROUNDS; round++) {
+      const next = built(round + 2);
+      change(round);
+      await next;
+    }
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  }
+  return times;
 }
 
 /** A policy repository with every Windows rule, one package assigning all of them, and GROUPS groups. */
@@ -91,6 +134,14 @@ async function main(): Promise<void> {
     const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
     const full = median(fulls);
     const incremental = median(rebuilds);
+    progress('compile bench: rebuilds in a running `vigil compile --watch`');
+    const watched = await watchRebuilds(args, tmp, (round) => {
+      const changed = path.join(repo, 'rules', path.relative(windows, rules[round * 7 + 1] as string));
+      const text = readFileSync(changed, 'utf8');
+      const level = levels[round % levels.length] as string;
+      writeFileSync(changed, /\nlevel: \w+/.test(text) ? text.replace(/\nlevel: \w+/, `\nlevel: ${level}`) : `${text}\nlevel: ${level}\n`);
+    });
+    const watchIncremental = median(watched);
     const outFiles = filesUnder(path.join(tmp, 'out'), /./);
     const outBytes = outFiles.reduce((n, f) => n + statSync(f).size, 0);
     const packs = outFiles.filter((f) => f.includes(`${path.sep}packs${path.sep}`));
@@ -107,12 +158,15 @@ async function main(): Promise<void> {
         { name: 'full / parse floor', value: full / floor, unit: 'x' },
         { name: `rebuild after one changed rule file (median of ${ROUNDS})`, value: incremental, unit: 'ms' },
         { name: 'incremental / full', value: ratio * 100, unit: '%', goal: '<= 10', pass: ratio <= 0.1 },
+        { name: `rebuild in a running \`vigil compile --watch\` (median of ${ROUNDS})`, value: watchIncremental, unit: 'ms' },
+        { name: 'watch-mode rebuild / full', value: (watchIncremental / full) * 100, unit: '%' },
         { name: 'write floor (rewrite the same OUT files, no compile)', value: writeFloor, unit: 'ms' },
         { name: 'OUT size (bundles, shared rule packs, provenance, metadata)', value: outBytes / 1048576, unit: 'MiB' },
       ],
       notes: [
         `every group receives every rule; the rules travel in ${packs.length} shared rule packs, so one changed rule rewrites one pack, the 50 small bundles that pin it and their provenance`,
         `rounds (full / rebuild): ${fulls.map((ms, i) => `${Math.round(ms)} / ${Math.round(rebuilds[i] as number)}`).join(', ')} ms`,
+        `watch-mode rebuilds (as the watcher times them, without its settle time after a change): ${watched.map((ms) => Math.round(ms)).join(', ')} ms; the goal line is the fresh process, what CI runs`,
       ],
     });
   } finally {

@@ -207,10 +207,9 @@ export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey,
 export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    if (buffer.length < 65 || buffer[64] !== 0x0a) return undefined;
+    const checksum = packChecksum(buffer);
+    if (checksum === undefined) return undefined;
     const rest = buffer.subarray(65);
-    const checksum = buffer.toString('latin1', 0, 64);
-    if (createHash('sha256').update(rest).digest('hex') !== checksum) return undefined;
     const newline = rest.indexOf(0x0a);
     if (newline < 0) return undefined;
     const header = JSON.parse(rest.toString('utf8', 0, newline)) as PackHeader;
@@ -225,6 +224,14 @@ export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The checksum a pack's bytes start with, when the rest of them match it; undefined for damaged bytes. */
+export function packChecksum(bytes: Uint8Array): string | undefined {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (buffer.length < 65 || buffer[64] !== 0x0a) return undefined;
+  const checksum = buffer.toString('latin1', 0, 64);
+  return createHash('sha256').update(buffer.subarray(65)).digest('hex') === checksum ? checksum : undefined;
 }
 
 /** Whether a value survives JSON.stringify → JSON.parse unchanged (no NaN, ±Infinity, -0, undefined or exotic objects). */

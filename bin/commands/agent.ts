@@ -10,7 +10,7 @@ import { httpOrigin } from '../../runtime/http-origin.js';
 import { ociOrigin, parseOciRef } from '../../runtime/oci.js';
 import { CollectorClient } from '../../runtime/collector/client.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
-import { untilSignal } from './serve.js';
+import { untilSignal } from '../signals.js';
 import { agentSpec } from './agent-spec.js';
 
 /** Milliseconds of `500ms`, `30s`, `5m` or `1h`. */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compile, type CompileResult, type LoweredBundle } from '../../compiler/index.js';
@@ -19,6 +20,8 @@ import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../
 import type { Io } from '../io.js';
 import { progressLine } from '../progress.js';
 import { compileSpec } from './compile-spec.js';
+import { untilSignal } from '../signals.js';
+import type { TreeWatch } from '../watch.js';
 
 /** Which VG5xxx code each repository-builder problem is reported with. */
 export const PROBLEM_CODES: Readonly<Record<BuildProblem['slug'], CodeId>> = {
@@ -65,13 +68,15 @@ export const compileCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       ref: { type: 'string' }, out: { type: 'string', short: 'o' }, key: { type: 'string', multiple: true }, trust: { type: 'string' },
       pipeline: { type: 'string' }, lifetime: { type: 'string', multiple: true }, format: { type: 'string', short: 'f' },
-      cache: { type: 'string' }, 'no-cache': { type: 'boolean' },
+      cache: { type: 'string' }, 'no-cache': { type: 'boolean' }, watch: { type: 'boolean', short: 'w' },
     });
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     if (!values.out) throw new UsageError('--out OUT is required');
+    const outArg = values.out;
     const format = values.format ?? 'pretty';
     if (format !== 'pretty' && format !== 'json') throw new UsageError(`unknown format \`${format}\` (expected pretty or json)`);
     if (values.ref !== undefined && values.ref.trim() === '') throw new UsageError('--ref needs a git ref');
+    if (values.watch && values.ref !== undefined) throw new UsageError('--watch rebuilds the working tree as it changes; it cannot be combined with --ref');
     const life = lifetimes(values.lifetime ?? []);
     const { pipeline } = pipelineOf(values.pipeline);
     const dirArg = positionals[0] ?? '.';
@@ -82,64 +87,144 @@ export const compileCommand: Command = {
     // OUT holds signed files only (`vigil verify` refuses anything else), so the cache lives elsewhere.
     if (cacheDir !== undefined && isWithin(cacheDir, out)) throw new UsageError(`the cache directory \`${cacheDir}\` must not be inside OUT`);
 
-    const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
-    // git's facts (child processes) are gathered while the policies compile.
-    const factsPending = sourceFacts(dir, values.ref, io.env);
-    factsPending.catch(() => undefined);
-    const result = await compile(input, { ...(pipeline ? { sigma: { pipeline } } : {}), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
-    progress?.done();
-    if (result.ok === false && result.fatal) {
-      for (const d of result.report.diagnostics) io.stderr.write(`error[${d.code}]: ${d.message}\n`);
-      return EXIT.usage;
-    }
-    const rel = path.relative(io.cwd, dir).split(path.sep).join('/');
-    const render = (extra: readonly Diagnostic[]): void => renderDiagnostics(io, format, result, rel, extra);
-    if (!result.ok || result.bundles === undefined) {
-      render([]);
-      return EXIT.failed;
-    }
-
-    const { KeyFileError, listOption, readSigningKeys, readRepositoryState, writeArtifacts, buildRepository } = await repositoryWriter();
-    const problems: Diagnostic[] = [];
-    const repoProblem = (code: CodeId, detail: string) => problems.push(diag(code, fileStart(''), { detail }));
-    let keys: SigningKey[] = [];
-    try {
-      keys = await readSigningKeys(listOption(values.key), io.cwd);
-    } catch (error) {
-      if (!(error instanceof KeyFileError)) throw error;
-      repoProblem('VG5016', error.message);
-    }
-    const roots: Uint8Array[] = [];
-    if (values.trust !== undefined) {
-      try {
-        roots.push(new Uint8Array(await readFile(path.resolve(io.cwd, values.trust))));
-      } catch {
-        repoProblem('VG5016', `cannot read trust root \`${values.trust}\``);
+    /** One build: compile, sign and write OUT, print the result; the exit code. */
+    const buildOnce = async (): Promise<number> => {
+      const progress = io.progress && format === 'pretty' ? progressLine(io) : undefined;
+      // git's facts (child processes) are gathered while the policies compile.
+      const factsPending = sourceFacts(dir, values.ref, io.env);
+      factsPending.catch(() => undefined);
+      const result = await compile(input, { ...(pipeline ? { sigma: { pipeline } } : {}), ...(progress ? { onProgress: progress.update } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+      progress?.done();
+      if (result.ok === false && result.fatal) {
+        for (const d of result.report.diagnostics) io.stderr.write(`error[${d.code}]: ${d.message}\n`);
+        return EXIT.usage;
       }
-    }
-    if (problems.length > 0) {
-      render(problems);
-      return EXIT.failed;
-    }
-    const facts = await factsPending;
-    const inputs = [...[...result.sources.values()].map((s) => ({ path: s.path, sha256: s.digest })), ...attachmentDigests(result.attachments ?? new Map())];
-    const built = await buildRepository({
-      bundles: result.bundles.map((b) => ({ group: b.group, ...(b.ring === undefined ? {} : { ring: b.ring }), document: b.document })),
-      provenance: { commit: facts.commit, tree: facts.tree, author: facts.author, commitTime: facts.commitTime, compilerVersion: compilerVersion(), inputs },
-      roots, keys, lifetimes: life, previous: await readRepositoryState(out),
-    });
-    if (!built.ok) {
-      for (const p of built.problems) repoProblem(PROBLEM_CODES[p.slug], p.message);
-      render(problems);
-      return EXIT.failed;
-    }
-    await writeArtifacts(out, built.artifacts, { prune: true });
-    render([]);
-    const digests = new Map(built.artifacts.map((a) => [a.path, builtDigest(a.bytes)]));
-    printBundles(io, format, values.out, result.bundles, digests, built.pending, facts);
-    return EXIT.ok;
+      const rel = path.relative(io.cwd, dir).split(path.sep).join('/');
+      const render = (extra: readonly Diagnostic[]): void => renderDiagnostics(io, format, result, rel, extra);
+      if (!result.ok || result.bundles === undefined) {
+        render([]);
+        return EXIT.failed;
+      }
+
+      const { KeyFileError, listOption, readSigningKeys, readRepositoryState, writeArtifacts, buildRepository } = await repositoryWriter();
+      const problems: Diagnostic[] = [];
+      const repoProblem = (code: CodeId, detail: string) => problems.push(diag(code, fileStart(''), { detail }));
+      let keys: SigningKey[] = [];
+      try {
+        keys = await readSigningKeys(listOption(values.key), io.cwd);
+      } catch (error) {
+        if (!(error instanceof KeyFileError)) throw error;
+        repoProblem('VG5016', error.message);
+      }
+      const roots: Uint8Array[] = [];
+      if (values.trust !== undefined) {
+        try {
+          roots.push(new Uint8Array(await readFile(path.resolve(io.cwd, values.trust))));
+        } catch {
+          repoProblem('VG5016', `cannot read trust root \`${values.trust}\``);
+        }
+      }
+      if (problems.length > 0) {
+        render(problems);
+        return EXIT.failed;
+      }
+      const facts = await factsPending;
+      const inputs = [...[...result.sources.values()].map((s) => ({ path: s.path, sha256: s.digest })), ...attachmentDigests(result.attachments ?? new Map())];
+      const built = await buildRepository({
+        bundles: result.bundles.map((b) => ({ group: b.group, ...(b.ring === undefined ? {} : { ring: b.ring }), document: b.document })),
+        provenance: { commit: facts.commit, tree: facts.tree, author: facts.author, commitTime: facts.commitTime, compilerVersion: compilerVersion(), inputs },
+        roots, keys, lifetimes: life, previous: await readRepositoryState(out),
+      });
+      if (!built.ok) {
+        for (const p of built.problems) repoProblem(PROBLEM_CODES[p.slug], p.message);
+        render(problems);
+        return EXIT.failed;
+      }
+      await writeArtifacts(out, built.artifacts, { prune: true });
+      render([]);
+      const digests = new Map(built.artifacts.map((a) => [a.path, builtDigest(a.bytes)]));
+      printBundles(io, format, outArg, result.bundles, digests, built.pending, facts);
+      return EXIT.ok;
+    };
+    // A directory that is not there is reported by the build (VG1012) as without --watch.
+    if (!values.watch || !isDirectory(dir)) return buildOnce();
+    return watchBuilds(dir, dirArg, [out, ...(cacheDir === undefined ? [] : [cacheDir])], io, buildOnce);
   },
 };
+
+/**
+ * `--watch`: builds once, then again whenever files under DIR change (OUT and the cache
+ * excepted), one build at a time (changes during a build start one more after it), until
+ * SIGINT or SIGTERM. Each build reports as a plain run does, then one `watch:` line on stderr
+ * with its time; a failed build (exit 1) keeps the watch going, so fixing the file rebuilds.
+ * The process keeps the compiler loaded and warmed up, which is most of a rebuild's cost.
+ */
+async function watchBuilds(dir: string, dirArg: string, ignore: readonly string[], io: Io, build: () => Promise<number>): Promise<number> {
+  let count = 0;
+  let busy: Promise<void> | undefined;
+  let again = false;
+  const once = async () => {
+    const start = performance.now();
+    let code: number;
+    try {
+      code = await build();
+    } catch (error) {
+      // As main() reports it for a single run, but the watch goes on.
+      writeLine(io.stderr, `error[VG9000]: internal error in \`vigil compile\`: ${(error as Error).message}`);
+      code = EXIT.failed;
+    }
+    count++;
+    writeLine(io.stderr, `watch: build ${count} finished in ${Math.round(performance.now() - start)} ms (exit code ${code}); watching ${dirArg} for changes (Ctrl-C to stop)`);
+  };
+  const trigger = () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = (async () => {
+      do {
+        again = false;
+        await once();
+      } while (again);
+    })().finally(() => (busy = undefined));
+  };
+  const stop = untilSignal();
+  let failure: Error | undefined;
+  let failed!: () => void;
+  const watchFailed = new Promise<void>((resolve) => (failed = resolve));
+  let watcher: TreeWatch | undefined;
+  try {
+    // Loaded only here: a plain compile never loads the watcher (chokidar).
+    const { watchTree } = await import('../watch.js');
+    // The tree is watched before the first build, so a change made during it is not missed.
+    watcher = await watchTree(dir, ignore, trigger, (error) => {
+      failure = error;
+      failed();
+    });
+  } catch (error) {
+    failure = error as Error;
+  }
+  if (watcher) {
+    trigger();
+    await Promise.race([stop, watchFailed]);
+    await watcher.close();
+  }
+  await busy;
+  if (failure) {
+    writeLine(io.stderr, `error: cannot watch \`${dirArg}\` for changes: ${failure.message}`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+/** Whether a path is an existing directory. */
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** Whether `child` is `parent` or lies inside it. */
 function isWithin(child: string, parent: string): boolean {

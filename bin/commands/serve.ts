@@ -8,6 +8,7 @@ import { GlobalBaseline } from '../../runtime/collector/baseline.js';
 import { SqliteBaselinePersistence } from '../../runtime/collector/baseline-sqlite.js';
 import { openStore, type Store } from '../../runtime/state/store.js';
 import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import { untilSignal } from '../signals.js';
 import { serveSpec } from './serve-spec.js';
 
 const ROLLOUT_SCHEMA = 'https://vigil.dev/schema/v1/rollout.schema.json';
@@ -31,19 +32,6 @@ export async function readRollout(file: string): Promise<RolloutPlan | string> {
     return `\`${file}\`: the Rollout is invalid at ${e?.instancePath || '/'}: ${e?.message ?? 'invalid'} (run \`vigil check\`)`;
   }
   return planFromRollout(doc);
-}
-
-/** Waits for SIGINT or SIGTERM. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 /** `vigil serve`: serves a repository to agents, with rollout rings and the fleet's status. */

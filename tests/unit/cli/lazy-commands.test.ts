@@ -107,6 +107,8 @@ describe('the CLI loads only the command it runs', () => {
     // The compiler did run (the bundled yaml parser read the files).
     expect(modules.some((f) => f.includes('node_modules/yaml/'))).toBe(true);
     expect(modules.filter((f) => f.includes('node_modules/@tufjs/') || f === 'dist/runtime/bundle/key-files.js')).toEqual([]);
+    // The watcher is loaded by --watch only.
+    expect(modules.filter((f) => f.includes('node_modules/chokidar/') || f === 'dist/bin/watch.js')).toEqual([]);
   });
 
   it('a check loads no Ajv: every schema validator is precompiled', () => {
