@@ -127,5 +127,7 @@ describe('the CLI loads only the command it runs', () => {
     const validators = modules.filter((f) => /^dist\/schema\/generated\/validate-[a-z-]+\.js$/.test(f)).map((f) => f.slice('dist/schema/generated/validate-'.length, -3));
     // examples/minimal holds Sigma rules, a package, host groups and hosts: no action, credential or service.
     expect(validators.sort()).toEqual(['host', 'host-group', 'package', 'sigma-rule']);
+    // Nor the regex engine: no rule there uses `|re`.
+    expect(modules.filter((f) => f.includes('node_modules/re2js/'))).toEqual([]);
   });
 });
