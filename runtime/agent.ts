@@ -3,19 +3,17 @@
  * (ETag, exponential backoff with jitter), verify through the TUF client, self-test, activate
  * atomically, run the engine over the event sources the bundle configures (and `--events`),
  * dispatch alerts through its actions, report status. Every step returns a value; a failure is
- * recorded and reported, and whatever was running keeps running.
+ * recorded and reported, and whatever was running keeps running. This file is the control loop;
+ * the path of events and alerts through the running bundle is runtime/agent-events.ts.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { StateDir, prepareBundle, type BundleRecord, type Prepared } from './activate.js';
-import { summaryLine } from './actions/alert.js';
-import { alertRecord, lineWriter } from './alert-routing.js';
+import { lineWriter } from './alert-routing.js';
+import { createEventPath, type Running } from './agent-events.js';
 import { openSecret } from './bundle/seal.js';
 import { configuresIo, startBundleIo, type BundleIo } from './bundle-io.js';
-import type { PolicyAlert } from './engine/policy-engine.js';
 import type { AnomalyAlert, CollectorBaseline } from './engine/anomaly.js';
 import { MemoryStateStore, type StateStore } from './engine/policy-state.js';
-import type { SourcedEvent } from './sources/event-sink.js';
 import type { Problem } from './sources/problems.js';
 import { SqliteStateStore } from './state/engine-state.js';
 import { openStore, type Store } from './state/store.js';
@@ -78,12 +76,6 @@ export interface RunningAgent {
   status(): AgentStatus;
 }
 
-interface Running {
-  prepared: Prepared;
-  record: BundleRecord;
-  errorsSince: number;
-}
-
 /** Starts the agent; never throws. */
 export function startAgent(opts: AgentOptions): RunningAgent {
   const now = opts.now ?? (() => new Date());
@@ -107,7 +99,6 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   // The sources and actions of the running bundle; swaps are serialised through `ioChain`.
   let io: BundleIo | undefined;
   let ioChain: Promise<void> = Promise.resolve();
-  let sourceIndex = 0;
   const alertStream = lineWriter((line) => opts.alert(line));
 
   const log = (line: string) => {
@@ -148,6 +139,14 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     else log(`agent: ${p.code.startsWith('VS2') ? 'action' : 'source'} \`${p.origin}\`: ${p.code}: ${p.message}`);
   };
 
+  // Events through the running bundle's engine and alerts out through its actions (runtime/agent-events.ts).
+  const events = createEventPath({
+    host: opts.host, ...(opts.collector ? { collector: opts.collector } : {}), print: opts.alert, log, recordError, now,
+    burstErrors: opts.burstErrors ?? 5, probationMs: opts.probationMs ?? 10 * 60_000,
+    running: () => running, io: () => io, db: () => db, ioSettled: () => ioChain,
+    active: () => Promise.race([whenActive(), stoppedPromise]), stopped: () => stopped, revert: (why) => revert(why),
+  });
+
   /** Stops the old bundle's sources and actions, then starts the new one's (their progress is in SQLite, so nothing acknowledged is lost). */
   const swapIo = (prepared: Prepared) => {
     ioChain = ioChain.then(async () => {
@@ -161,7 +160,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       }
       const identity = opts.identity;
       io = await startBundleIo(prepared.document.content, {
-        store: db, sink, stdout: alertStream, report: reportProblem, log,
+        store: db, sink: events.sink, stdout: alertStream, report: reportProblem, log,
         ...(identity ? { open: async (sealed: string) => new TextDecoder().decode(await openSecret(sealed, identity)) } : {}),
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.receiverPort !== undefined ? { receiverPort: opts.receiverPort } : {}),
@@ -300,106 +299,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     void report();
   };
 
-  /** Sends an alert to the bundle's actions, or prints it when the bundle configures none. */
-  const emit = (a: PolicyAlert, r: Running, event: unknown, source: string | undefined) => {
-    // A tuple another host reported first is no anomaly for the fleet: ask the collector first.
-    if (a.kind === 'anomaly' && a.policy.suppressOnCollector && opts.collector) {
-      void opts.collector.isNew(a).then((isNew) => {
-        if (isNew) deliver(a, r, event, source);
-      });
-      return;
-    }
-    deliver(a, r, event, source);
-  };
-
-  const deliver = (a: PolicyAlert, r: Running, event: unknown, source: string | undefined) => {
-    const record = alertRecord(a, opts.host, r.record.sha256, event, source);
-    if (io?.hasActions) {
-      try {
-        io.dispatch(record);
-        return;
-      } catch (error) {
-        // The outbox could not take it (disk full): print it rather than lose it.
-        recordError('VA2005', `alert not queued for the actions: ${(error as Error).message}`);
-      }
-    }
-    opts.alert(summaryLine(record));
-  };
-
-  const processEvent = (event: unknown, index: number, source?: string) => {
-    const r = running;
-    if (!r) return;
-    try {
-      r.prepared.engine.process(event, index, (a) => emit(a, r, event, source));
-    } catch (error) {
-      recordError('VA2101', `the engine failed on event ${index}: ${(error as Error).message}`);
-      r.errorsSince++;
-      const inProbation = now().getTime() - Date.parse(r.record.activatedAt) <= (opts.probationMs ?? 10 * 60_000);
-      if (inProbation && r.errorsSince >= (opts.burstErrors ?? 5)) void revert(`${r.errorsSince} engine errors since activation`);
-    }
-  };
-
-  /**
-   * Where every configured source delivers: each batch is evaluated inside one transaction, so
-   * its policy state and queued alerts commit together, and the source advances its offset,
-   * spool or checkpoint only after this returns.
-   */
-  const sink = (batch: readonly SourcedEvent[]) => {
-    const work = () => {
-      for (const e of batch) processEvent(e.event, sourceIndex++, e.source);
-    };
-    // IMMEDIATE: the receiver thread writes the same database; a deferred transaction that reads
-    // first could fail to upgrade to a write (SQLITE_BUSY) instead of waiting its turn.
-    if (db) db.db.transaction(work).immediate();
-    else work();
-  };
-
-  /** Saves the policy engine's watermark, so a restart resumes its windows exactly. */
-  const checkpoint = () => {
-    try {
-      running?.prepared.engine.checkpoint();
-    } catch (error) {
-      recordError('VA2005', `policy state not saved: ${(error as Error).message}`);
-    }
-  };
-
   const whenActive = () => (running ? Promise.resolve() : new Promise<void>((resolve) => activeWaiters.push(resolve)));
 
-  const consume = async () => {
-    if (!opts.events) return;
-    const lines = createInterface({ input: opts.events, crlfDelay: Infinity });
-    closeEvents = () => lines.close();
-    let index = 0;
-    try {
-      for await (const line of lines) {
-        if (stopped) break;
-        const i = index++;
-        if (line.trim() === '') continue;
-        if (!running) await Promise.race([whenActive(), stoppedPromise]);
-        if (stopped) break;
-        // While a swap starts the new bundle's actions, wait, so no alert goes to stdout instead.
-        await ioChain;
-        let event: unknown;
-        try {
-          event = JSON.parse(line);
-        } catch (error) {
-          log(`agent: warning: event ${i} skipped: ${(error as Error).message}`);
-          continue;
-        }
-        if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-          log(`agent: warning: event ${i} skipped: not a JSON object`);
-          continue;
-        }
-        processEvent(event, i);
-      }
-      // No flush at the end of the input: windows stay open in the state, as more events may come after a restart.
-      checkpoint();
-    } catch (error) {
-      recordError('VS4001', `the event source failed: ${(error as Error).message}`);
-    }
-  };
-
-  let closeEvents: (() => void) | undefined;
   let resolveStopped!: () => void;
   const stoppedPromise = new Promise<void>((resolve) => (resolveStopped = resolve));
 
@@ -414,7 +315,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         recordError('VA2999', `unexpected failure in the update cycle: ${(error as Error).message}`);
       }
       if (stopped) break;
-      checkpoint();
+      events.checkpoint();
       await report().catch(() => undefined);
       failures = reachable ? 0 : failures + 1;
       const delay = reachable ? Math.round(interval * (0.9 + 0.2 * Math.random())) : backoffDelay(failures - 1, opts.backoffBaseMs ?? 1000, Math.min(opts.backoffMaxMs ?? 300_000, Math.max(interval, 1000) * 10));
@@ -430,23 +331,21 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   };
 
   const done = loop().catch((error: unknown) => recordError('VA2999', `the agent loop ended: ${(error as Error).message}`));
-  const eventsDone = (async () => {
-    await consume();
-  })();
+  const eventsDone = opts.events ? events.consume(opts.events) : Promise.resolve();
 
   return {
     async stop() {
       stopped = true;
       resolveStopped();
       wake?.();
-      closeEvents?.();
+      events.close();
       opts.events?.destroy?.();
       await done;
       await eventsDone.catch(() => undefined);
       await ioChain;
       await io?.stop().catch(() => undefined);
       io = undefined;
-      checkpoint();
+      events.checkpoint();
       try {
         db?.close();
       } catch {
