@@ -88,6 +88,18 @@ function makeRepository(dir: string, rules: readonly string[], windows: string):
   }
 }
 
+/** Levels a rule is changed to. */
+const LEVELS = ['critical', 'high', 'low', 'medium'] as const;
+
+/** Changes a rule file's level to another one (adds one when it has none): the one-rule change a pull request makes. */
+function changeLevel(file: string, round: number): void {
+  const text = readFileSync(file, 'utf8');
+  const current = /\nlevel: (\w+)/.exec(text)?.[1];
+  const others = LEVELS.filter((l) => l !== current);
+  const level = others[round % others.length] as string;
+  writeFileSync(file, current !== undefined ? text.replace(/\nlevel: \w+/, `\nlevel: ${level}`) : `${text}\nlevel: ${level}\n`);
+}
+
 /** Reads every file of OUT and writes it again elsewhere: what any rebuild must at least do. */
 function rewrite(out: string, dest: string): void {
   rmSync(dest, { recursive: true, force: true });
@@ -118,16 +130,12 @@ async function main(): Promise<void> {
     // request), a different rule each round.
     const fulls: number[] = [];
     const rebuilds: number[] = [];
-    const levels = ['critical', 'high', 'low'];
     for (let round = 0; round < ROUNDS; round++) {
       rmSync(path.join(tmp, 'out'), { recursive: true, force: true });
       rmSync(path.join(tmp, 'cache'), { recursive: true, force: true });
       progress(`compile bench: ${rules.length} rules x ${GROUPS} groups, full build ${round + 1}/${ROUNDS}`);
       fulls.push(vigil(args, tmp));
-      const changed = path.join(repo, 'rules', path.relative(windows, rules[round * 7] as string));
-      const text = readFileSync(changed, 'utf8');
-      const level = levels[round % levels.length] as string;
-      writeFileSync(changed, /\nlevel: \w+/.test(text) ? text.replace(/\nlevel: \w+/, `\nlevel: ${level}`) : `${text}\nlevel: ${level}\n`);
+      changeLevel(path.join(repo, 'rules', path.relative(windows, rules[round * 7] as string)), round);
       progress(`compile bench: incremental rebuild ${round + 1}/${ROUNDS}`);
       rebuilds.push(vigil(args, tmp));
     }
@@ -136,10 +144,7 @@ async function main(): Promise<void> {
     const incremental = median(rebuilds);
     progress('compile bench: rebuilds in a running `vigil compile --watch`');
     const watched = await watchRebuilds(args, tmp, (round) => {
-      const changed = path.join(repo, 'rules', path.relative(windows, rules[round * 7 + 1] as string));
-      const text = readFileSync(changed, 'utf8');
-      const level = levels[round % levels.length] as string;
-      writeFileSync(changed, /\nlevel: \w+/.test(text) ? text.replace(/\nlevel: \w+/, `\nlevel: ${level}`) : `${text}\nlevel: ${level}\n`);
+      changeLevel(path.join(repo, 'rules', path.relative(windows, rules[round * 7 + 1] as string)), round);
     });
     const watchIncremental = median(watched);
     const outFiles = filesUnder(path.join(tmp, 'out'), /./);

@@ -10,9 +10,9 @@
  * thousands of small files cost more to open than to parse. A file's entry is used when its
  * path and SHA-256 match; a working-tree file whose size, times and inode are those its entry
  * recorded is not even read (compiler/stages/load.ts). The pack as a whole is keyed by a
- * fingerprint of the compiler itself (its version, dependency versions, the Node version and the bytes of its own code and
- * schemas, so any change to Vigil invalidates every entry) and the Sigma settings (the
- * pipeline's file digest, placeholders, field map). Files a build compiled go to a small delta
+ * fingerprint of the compiler itself (its version, dependency versions, the Node version and
+ * the bytes of its own code and schemas, so any change to Vigil invalidates every entry) and
+ * the Sigma settings (the pipeline's file digest, placeholders, field map). Files a build compiled go to a small delta
  * beside the pack (`<name>.delta`, naming the pack it adds to) until the pack is worth
  * rewriting; compiler/cache-pack.ts has the format. Files are replaced atomically (temp file +
  * rename), so concurrent builds can share a cache (the last one wins). Anything unreadable is a

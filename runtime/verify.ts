@@ -145,7 +145,7 @@ async function checkInputManifest(statement: Record<string, unknown>, group: str
   const ref = inputsReference(statement);
   if (ref === 'inline') return undefined;
   if ('problem' in ref) return refusal('VR1017', provFile, { detail: ref.problem });
-  const info = isSafePath(ref.name) ? all[ref.name] : undefined;
+  const info = isSafePath(ref.name) && Object.hasOwn(all, ref.name) ? all[ref.name] : undefined;
   if (!info) return refusal('VR1017', provFile, { detail: `it names the input manifest \`${ref.name}\`, which targets.json does not list` });
   if (info.hashes.sha256 !== ref.sha256) return refusal('VR1017', provFile, { detail: `it names input manifest sha256 ${ref.sha256}, targets.json lists ${String(info.hashes.sha256)}` });
   const got = await fetch(ref.name);
