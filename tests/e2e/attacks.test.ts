@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../runtime/bundle/canonical.js';
 import type { SigningKey } from '../../runtime/bundle/keys.js';
 import { INPUTS_TARGET_PATH } from '../../runtime/bundle/layout.js';
-import { INPUTS_TYPE } from '../../runtime/bundle/provenance.js';
+import { envelopeBytes, INPUTS_TYPE, PAYLOAD_TYPE, signEnvelope } from '../../runtime/bundle/provenance.js';
 import { listFiles, readRepositoryState } from '../../runtime/bundle/repo-files.js';
 import { metadataBytes, signMetadata } from '../../runtime/bundle/metadata.js';
 import { rotateRoot } from '../../runtime/bundle/trust.js';
@@ -236,6 +236,21 @@ describe('attacks on a signed repository', () => {
     const w = await verify(dropped, trustFile);
     expectRefused(w, 'VR1017', 'targets/groups/g1/provenance.json');
     expect(w.refusals[0]?.message).toContain('which targets.json does not list');
+
+    // A signed statement naming a name every JavaScript object has is refused, not a crash.
+    const odd = await copy('odd-inputs');
+    const provFile = path.join(odd, 'targets/groups/g1/provenance.json');
+    const envelope = JSON.parse(await readFile(provFile, 'utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { inputs: { name: string } } };
+    statement.predicate.inputs.name = 'constructor';
+    const resigned = envelopeBytes(await signEnvelope(canonicalBytes(statement), PAYLOAD_TYPE, [ci.key]));
+    await writeFile(provFile, resigned);
+    await resignTargets(odd, (targets) => {
+      targets['groups/g1/provenance.json'] = new TargetFile({ path: 'groups/g1/provenance.json', length: resigned.length, hashes: { sha256: createHash('sha256').update(resigned).digest('hex') }, unrecognizedFields: { custom: targets['groups/g1/provenance.json']!.custom as never } });
+    });
+    const o = await verify(odd, trustFile);
+    expectRefused(o, 'VR1017', 'targets/groups/g1/provenance.json');
+    expect(o.refusals[0]?.message).toContain('`constructor`, which targets.json does not list');
   });
 });
 
