@@ -44,3 +44,14 @@ export function parseCommandArgs<O extends Options>(argv: readonly string[], opt
 export function writeLine(stream: NodeJS.WritableStream, text = ''): void {
   stream.write(text + '\n');
 }
+
+/**
+ * Reports an unexpected failure of a command: a bug in Vigil, not the user's input, said in one
+ * line (the stack only with VIGIL_DEBUG). Returns the exit code.
+ */
+export function reportInternalError(io: Io, command: string, error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  writeLine(io.stderr, `error[VG9000]: internal error in \`vigil ${command}\`: ${message}`);
+  if (io.env.VIGIL_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+  return EXIT.failed;
+}

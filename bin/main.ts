@@ -1,5 +1,5 @@
 import type { Io } from './io.js';
-import { EXIT, UsageError, writeLine, type LazyCommand } from './command.js';
+import { EXIT, reportInternalError, UsageError, writeLine, type LazyCommand } from './command.js';
 import { COMMANDS } from './registry.js';
 
 const VERSION = '0.1.0';
@@ -62,11 +62,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       writeLine(io.stderr, `error: ${error.message}\n\nRun \`vigil ${command.name} --help\` for usage.`);
       return EXIT.usage;
     }
-    // An unexpected failure is a bug in Vigil, not the user's input: say so in one line.
-    const message = error instanceof Error ? error.message : String(error);
-    writeLine(io.stderr, `error[VG9000]: internal error in \`vigil ${command.name}\`: ${message}`);
-    if (io.env.VIGIL_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
-    return EXIT.failed;
+    return reportInternalError(io, command.name, error);
   }
 }
 

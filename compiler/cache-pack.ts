@@ -3,10 +3,10 @@
  * decoded lazily, so a warm build pays for what it reads rather than for everything cached.
  *
  * A pack is `<sha256 of the rest>\n<header JSON>\n<body>`. The header lists every file with its
- * digest, documents and stat signature (when the build could vouch for it); each file owns one contiguous segment of the body (so a later pack copies
- * it unchanged). Small members of a document's value are in the header; a member whose JSON is
- * long (a Sigma rule's `detection`, `description`, `references`) is in the segment and parsed on
- * first access. A Sigma document's IR is in the segment as its canonical bytes, rebuilt by
+ * digest, documents and stat signature (when the build could vouch for it); each file owns one
+ * contiguous segment of the body (so a later pack copies it unchanged). Small members of a
+ * document's value are in the header; a member whose JSON is long (a Sigma rule's `detection`,
+ * `description`, `references`) is in the segment and parsed on first access. A Sigma document's IR is in the segment as its canonical bytes, rebuilt by
  * freezeCanonicalObject: its small members now, its long ones (`variants`, `attribution`) when
  * read, and its bytes copied as they are into rule packs and bundles.
  */

@@ -12,9 +12,9 @@
  * recorded is not even read (compiler/stages/load.ts). The pack as a whole is keyed by a
  * fingerprint of the compiler itself (its version, dependency versions, the Node version and
  * the bytes of its own code and schemas, so any change to Vigil invalidates every entry) and
- * the Sigma settings (the pipeline's file digest, placeholders, field map). Files a build compiled go to a small delta
- * beside the pack (`<name>.delta`, naming the pack it adds to) until the pack is worth
- * rewriting; compiler/cache-pack.ts has the format. Files are replaced atomically (temp file +
+ * the Sigma settings (the pipeline's file digest, placeholders, field map). Files a build
+ * compiled go to a small delta beside the pack (`<name>.delta`, naming the pack it adds to)
+ * until the pack is worth rewriting; compiler/cache-pack.ts has the format. Files are replaced atomically (temp file +
  * rename), so concurrent builds can share a cache (the last one wins). Anything unreadable is a
  * miss: the cache can make a build faster, never different or failing.
  */
@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../runtime/bundle/canonical.js';
+import { writtenCodeDigest } from './code-digest.js';
 import { decodeFile, decodePack, encodeFile, encodePack, packChecksum, type Pack, type PackKey, type StoredFile } from './cache-pack.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
 import { knownPipeline, parsedPipeline, pipelineDigest, type Pipeline } from './sigma/pipelines.js';
@@ -93,9 +94,9 @@ export function compilerFingerprint(): string {
     break;
   }
   // The bundle embeds the schemas and the bundled dependencies in its chunks, whose digest
-  // scripts/bundle-cli.ts wrote beside them (over the same files as the loop below, hashed once
-  // at build time instead of on every run).
-  const written = bundled ? bundleDigest(here) : undefined;
+  // `npm run build` wrote beside them (compiler/code-digest.ts: the same files as the loop below,
+  // hashed once at build time instead of on every run).
+  const written = bundled ? writtenCodeDigest(here) : undefined;
   if (written !== undefined) return (fingerprintMemo = hash.update(`\0code\0${written}`).digest('hex'));
   const folders = bundled ? [''] : ['compiler', 'runtime', 'schema'];
   for (const folder of folders) {
@@ -105,16 +106,6 @@ export function compilerFingerprint(): string {
     }
   }
   return (fingerprintMemo = hash.digest('hex'));
-}
-
-/** The code digest scripts/bundle-cli.ts wrote beside the bundle's chunks, if it is there. */
-function bundleDigest(dir: string): string | undefined {
-  try {
-    const text = readFileSync(path.join(dir, 'code-digest.txt'), 'utf8').trim();
-    return /^[0-9a-f]{64}$/.test(text) ? text : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Code and schema files under a folder, sorted, as relative paths. */

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { CODE_DIGEST_FILE, codeDigest } from '../compiler/code-digest.js';
 
 /**
  * Second half of `npm run build`: bundles the CLI that tsc compiled into dist/ into dist/cli/,
@@ -18,9 +18,6 @@ import { build } from 'esbuild';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the bundle goes; package.json `bin` points at its vigil.js. */
 export const BUNDLE_DIR = path.join(ROOT, 'dist', 'cli');
-
-/** The file beside the chunks that holds the digest of their code (read by compiler/cache.ts). */
-export const CODE_DIGEST_FILE = 'code-digest.txt';
 
 /** Output name (without .js) → tsc output it starts from. */
 const ENTRIES: Readonly<Record<string, string>> = {
@@ -73,17 +70,6 @@ async function main(): Promise<void> {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-}
-
-/**
- * SHA-256 over the bundle's code (each .js file's name and bytes, by name): the compile cache's
- * fingerprint of the compiler (compiler/cache.ts) reads it instead of hashing 5 MB of chunks on
- * every run.
- */
-function codeDigest(dir: string): string {
-  const hash = createHash('sha256');
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) hash.update(`\0${name}\0`).update(readFileSync(path.join(dir, name)));
-  return hash.digest('hex');
 }
 
 /** Replaces dist/cli with `staging`; retried when a concurrent build swapped in between. */

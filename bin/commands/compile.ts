@@ -16,12 +16,12 @@ import { builtDigest } from '../../runtime/bundle/canonical.js';
 import type { RenderInput } from '../../targets/diagnostics/locate.js';
 import { renderJson } from '../../targets/diagnostics/json.js';
 import { renderPretty } from '../../targets/diagnostics/pretty.js';
-import { EXIT, parseCommandArgs, UsageError, writeLine, type Command } from '../command.js';
+import { EXIT, parseCommandArgs, reportInternalError, UsageError, writeLine, type Command } from '../command.js';
+import { isWithin } from '../paths.js';
 import type { Io } from '../io.js';
 import { progressLine } from '../progress.js';
 import { compileSpec } from './compile-spec.js';
 import { untilSignal } from '../signals.js';
-import type { TreeWatch } from '../watch.js';
 
 /** Which VG5xxx code each repository-builder problem is reported with. */
 export const PROBLEM_CODES: Readonly<Record<BuildProblem['slug'], CodeId>> = {
@@ -170,8 +170,7 @@ async function watchBuilds(dir: string, dirArg: string, ignore: readonly string[
       code = await build();
     } catch (error) {
       // As main() reports it for a single run, but the watch goes on.
-      writeLine(io.stderr, `error[VG9000]: internal error in \`vigil compile\`: ${(error as Error).message}`);
-      code = EXIT.failed;
+      code = reportInternalError(io, 'compile', error);
     }
     count++;
     writeLine(io.stderr, `watch: build ${count} finished in ${Math.round(performance.now() - start)} ms (exit code ${code}); watching ${dirArg} for changes (Ctrl-C to stop)`);
@@ -189,29 +188,24 @@ async function watchBuilds(dir: string, dirArg: string, ignore: readonly string[
     })().finally(() => (busy = undefined));
   };
   const stop = untilSignal();
+  let broken!: (error: Error) => void;
+  const watchBroke = new Promise<Error>((resolve) => (broken = resolve));
   let failure: Error | undefined;
-  let failed!: () => void;
-  const watchFailed = new Promise<void>((resolve) => (failed = resolve));
-  let watcher: TreeWatch | undefined;
   try {
     // Loaded only here: a plain compile never loads the watcher (chokidar).
     const { watchTree } = await import('../watch.js');
     // The tree is watched before the first build, so a change made during it is not missed.
-    watcher = await watchTree(dir, ignore, trigger, (error) => {
-      failure = error;
-      failed();
-    });
+    const watcher = await watchTree(dir, ignore, trigger, broken);
+    trigger();
+    failure = await Promise.race([stop.then(() => undefined), watchBroke]);
+    await watcher.close();
   } catch (error) {
     failure = error as Error;
-  }
-  if (watcher) {
-    trigger();
-    await Promise.race([stop, watchFailed]);
-    await watcher.close();
   }
   await busy;
   if (failure) {
     writeLine(io.stderr, `error: cannot watch \`${dirArg}\` for changes: ${failure.message}`);
+    writeLine(io.stderr, '  = hint: DIR must stay readable; on Linux, many files may need a higher fs.inotify.max_user_watches');
     return EXIT.failed;
   }
   return EXIT.ok;
@@ -224,12 +218,6 @@ function isDirectory(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether `child` is `parent` or lies inside it. */
-function isWithin(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Prints the diagnostics of the compilation (plus repository-level ones) in the chosen format. */

@@ -150,12 +150,15 @@ export function makeTimeReader(fields: readonly string[] = DEFAULT_TIME_FIELDS):
   };
 }
 
+/** The largest time a Date holds, in milliseconds either side of the epoch (ECMA-262 §21.4.1.1). */
+export const MAX_DATE_MS = 8.64e15;
+
 /** Parses an event time: epoch seconds or milliseconds as numbers, ISO-8601 or RFC 2822 text. */
 export function toEpochMs(v: unknown): number {
   if (typeof v === 'number') {
     const ms = v > 1e11 ? v : v * 1000;
-    // Beyond ±8.64e15 ms no Date holds the time: not a time (Date.parse gives NaN there too).
-    return Math.abs(ms) <= 8.64e15 ? ms : NaN;
+    // Beyond MAX_DATE_MS no Date holds the time: not a time (Date.parse gives NaN there too).
+    return Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
   }
   if (typeof v !== 'string' || v.length === 0) return NaN;
   // `2020-10-21 23:28:14.123` (Sysmon UtcTime) lacks the `T` and zone; treat it as UTC.

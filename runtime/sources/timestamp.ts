@@ -3,6 +3,7 @@
  * `yyyy yy MM M dd d HH H mm ss SSS` and literal text (`yyyy/MM/dd HH:mm:ss`). Times written
  * without an offset are read in the given IANA time zone (UTC by default).
  */
+import { MAX_DATE_MS } from '../engine/field-access.js';
 
 /** Turns timestamp text (or a number) into epoch milliseconds; NaN when it does not parse. */
 export type TimestampReader = (value: unknown) => number;
@@ -80,9 +81,6 @@ function offsetMs(text: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-/** The largest time a Date holds, in milliseconds either side of the epoch (ECMA-262 §21.4.1.1). */
-const MAX_DATE_MS = 8.64e15;
-
 /** Builds a reader for one format and time zone. */
 export function timestampReader(format = 'iso8601', timezone = 'UTC'): TimestampReader {
   // Validates the zone once, so a bad policy fails at load time and not per event.
@@ -92,7 +90,7 @@ export function timestampReader(format = 'iso8601', timezone = 'UTC'): Timestamp
     return (v) => {
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
       const ms = n * scale;
-      // Beyond ±8.64e15 ms no Date holds the time (toISOString would throw): not a time.
+      // Beyond MAX_DATE_MS no Date holds the time (toISOString would throw): not a time.
       return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
     };
   }

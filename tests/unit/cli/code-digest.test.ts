@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CODE_DIGEST_FILE } from '../../../compiler/code-digest.js';
 import { CLI, REPO_ROOT } from '../../helpers/cli.js';
 
 /**
@@ -29,7 +30,7 @@ describe('the bundle code digest', () => {
     const bundleDir = path.dirname(CLI);
     const hash = createHash('sha256');
     for (const name of readdirSync(bundleDir).filter((n) => n.endsWith('.js')).sort()) hash.update(`\0${name}\0`).update(readFileSync(path.join(bundleDir, name)));
-    expect(readFileSync(path.join(bundleDir, 'code-digest.txt'), 'utf8').trim()).toBe(hash.digest('hex'));
+    expect(readFileSync(path.join(bundleDir, CODE_DIGEST_FILE), 'utf8').trim()).toBe(hash.digest('hex'));
   });
 
   it('keys the compile cache: the same digest reuses it, another one starts afresh', () => {
@@ -47,7 +48,7 @@ describe('the bundle code digest', () => {
     check();
     const first = fingerprints(cache);
     expect(first).toHaveLength(1);
-    writeFileSync(path.join(cli, 'code-digest.txt'), `${'0'.repeat(64)}\n`);
+    writeFileSync(path.join(cli, CODE_DIGEST_FILE), `${'0'.repeat(64)}\n`);
     check();
     const second = fingerprints(cache);
     expect(second).toHaveLength(2);
