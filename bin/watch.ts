@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { watch } from 'chokidar';
 import { isSkipped } from '../compiler/stages/load.js';
+import { isWithin } from './paths.js';
 
 /** Quiet time after the last change before a rebuild starts: an editor's save is several events. */
 export const SETTLE_MS = 100;
@@ -23,9 +24,8 @@ export async function watchTree(dir: string, ignore: readonly string[], onChange
   const ignored = ignore.map((p) => path.resolve(p));
   const skip = (file: string): boolean => {
     const abs = path.resolve(file);
-    if (ignored.some((p) => abs === p || abs.startsWith(p + path.sep))) return true;
-    const rel = path.relative(root, abs);
-    return rel !== '' && !rel.startsWith('..') && rel.split(path.sep).some(isSkipped);
+    if (ignored.some((p) => isWithin(abs, p))) return true;
+    return abs !== root && isWithin(abs, root) && path.relative(root, abs).split(path.sep).some(isSkipped);
   };
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(root, { ignored: skip, ignoreInitial: true, followSymlinks: true });
