@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadSigmaRules } from '../compiler/sigma/load-rules.js';
 import { DiagnosticList } from '../compiler/reporter.js';
 import { createEngine } from '../runtime/engine/engine.js';
+import { EVALUATION_NICE } from '../runtime/sources/hec-config.js';
 import { startHecReceiver } from '../runtime/sources/hec.js';
 import { openStore } from '../runtime/state/store.js';
 import { corpusDir, filesUnder, sigmaRuleDirs } from './corpus.js';
@@ -106,7 +107,8 @@ async function serve(kind: string, eventsPerRequest: number): Promise<void> {
     const store = openStore(dir);
     const source = { apiVersion: 'vigil/v1' as const, kind: 'LogSource' as const, metadata: { name: 'sysmon' }, spec: { type: 'http' as const } };
     const emitAlert = () => void alerts++;
-    const hec = await startHecReceiver({ port: 0, tokens: [TOKEN], sources: [{ source }], queueSize: 20_000, maxBodyBytes: 4 << 20 }, (batch) => {
+    // Evaluation at the priority the agent gives it by default (a Service's `evaluationNice`).
+    const hec = await startHecReceiver({ port: 0, tokens: [TOKEN], sources: [{ source }], queueSize: 20_000, maxBodyBytes: 4 << 20, evaluationNice: EVALUATION_NICE }, (batch) => {
       for (const e of batch) engine.process(e.event, processed++, emitAlert);
     }, store);
     queued = () => hec.queued();

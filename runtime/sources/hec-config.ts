@@ -9,6 +9,9 @@ import type { Service } from '../../schema/generated/service.js';
 import { CredentialError, resolveCredential, resolveSecret, type ResolveOptions } from '../credentials.js';
 import type { HecConfig } from './hec.js';
 
+/** The agent's main thread evaluates at the lowest priority unless a Service says otherwise (its schema's default). */
+export const EVALUATION_NICE = 19;
+
 /** The policy documents a receiver may refer to. */
 export interface HecDocs {
   readonly logSources: readonly LogSource[];
@@ -46,6 +49,7 @@ export async function resolveHecConfig(service: Service, docs: HecDocs, options:
     ...(tls ? { tls } : {}),
     ...(spec.maxBodyBytes ? { maxBodyBytes: spec.maxBodyBytes } : {}),
     ...(spec.queueSize ? { queueSize: spec.queueSize } : {}),
+    evaluationNice: spec.evaluationNice ?? EVALUATION_NICE,
     sources,
   };
 }

@@ -5,7 +5,7 @@
  * only after its record was written to the spool's current segment (spool/spool-writer.ts: in the
  * page cache, so it survives the process being killed); the requests of one event-loop turn are
  * written with one `writev` (group commit), then answered. The main thread reads the records back
- * from the files itself (spool/spool-reader.ts); this thread only tells it, a few hundred times a
+ * from the files itself (spool/spool-reader.ts); this thread only tells it, fifty times a
  * second at most, where the segments it wrote to now end. The queue's size is one shared counter: this
  * thread adds a request's events when it takes them, the main thread subtracts them once the
  * sink took them, so no message goes back per request. Messages are the `ToMain` and `ToWorker`
@@ -34,7 +34,7 @@ let flushPending: () => void = () => undefined;
 
 // Ends of the segments written since the last notice, sent at most every NOTICE_MS: the answers do
 // not wait for it, and a message per request would cost this thread more than the request.
-const NOTICE_MS = 5;
+const NOTICE_MS = 20;
 const written = new Map<number, number>();
 let noticeScheduled = false;
 function notice(): void {

@@ -39,6 +39,7 @@ import { ignoreProblems, problem, type Problem, type ProblemSink } from './probl
 import { importLegacyRows } from './spool/legacy-rows.js';
 import type { SpoolPosition, SpoolRecord } from './spool/spool-format.js';
 import { SpoolReader } from './spool/spool-reader.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 /** A LogSource the receiver serves, with its LogFormat. */
 export interface HecSourceConfig {
@@ -65,6 +66,8 @@ export interface HecConfig {
   readonly retryAfterSeconds?: number;
   /** Open connections at most; more are refused by the OS backlog (default 1024). */
   readonly maxConnections?: number;
+  /** Niceness given to the calling (evaluating) thread once the receiver's thread runs (Linux; thread-priority.ts); unset leaves it alone. */
+  readonly evaluationNice?: number;
 }
 
 /** A running receiver. */
@@ -217,8 +220,10 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
     worker.on('message', (m: ToMain) => {
       switch (m.t) {
         case 'ready':
+          // After the worker started, so its thread keeps the priority it was created with.
+          if (config.evaluationNice !== undefined) lowerThreadPriority(config.evaluationNice);
           // Records are decoded (toBatches) before the next read: reads may share one buffer.
-          reader = new SpoolReader(dir, m.start, m.ends, report, 'http-receiver', true);
+          reader = new SpoolReader(dir, m.start, m.ends, report, { reuse: true, verify: false });
           pump();
           return resolve(m.port);
         case 'failed':

@@ -6521,6 +6521,17 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
                 "minLength": 1,
                 "type": "string"
               },
+              "evaluationNice": {
+                "default": 19,
+                "description": "Niceness (Linux) of the agent's main thread, which evaluates what the receiver accepted; the receiver's own thread keeps the agent's priority, so answering senders never waits for rule evaluation and the durable queue absorbs the difference. 0 evaluates at the agent's priority. Other systems ignore it.",
+                "examples": [
+                  19,
+                  0
+                ],
+                "maximum": 19,
+                "minimum": 0,
+                "type": "integer"
+              },
               "maxBodyBytes": {
                 "default": 1048576,
                 "description": "Largest request body accepted; larger requests get 413.",

@@ -117,6 +117,10 @@ export interface ServiceSpec {
      * Events buffered before senders get 503 (back-pressure).
      */
     queueSize?: number;
+    /**
+     * Niceness (Linux) of the agent's main thread, which evaluates what the receiver accepted; the receiver's own thread keeps the agent's priority, so answering senders never waits for rule evaluation and the durable queue absorbs the difference. 0 evaluates at the agent's priority. Other systems ignore it.
+     */
+    evaluationNice?: number;
     sources: NameRefList1;
   };
   /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -195,6 +195,16 @@ const fileAlerts = (): Alert[] => (existsSync(alertsFile()) ? readFileSync(alert
 const ns = (alerts: readonly Alert[], ruleId = SMB) => alerts.filter((a) => a.rule === ruleId).map((a) => a.matched!.n);
 const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
 
+/** Niceness of each thread of process `pid`, by thread id (Linux /proc: the 19th field of a task's stat). */
+function threadNices(pid: number): Map<number, number> {
+  const nices = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return nices;
+}
+
 async function compile(): Promise<void> {
   const r = await runCli(['compile', repo.dir, '--out', path.join(dir, 'out'), '--key', path.join(dir, 'ci.key'), '--trust', path.join(dir, 'root.json')], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
@@ -244,6 +254,13 @@ describe('vigil agent with policy-configured sources and actions', () => {
     expect(sorted(ns(fileAlerts()))).toEqual(denied(0, 10));
     expect(sorted(ns(webhook.received))).toEqual(denied(0, 10));
     expect(webhook.received[0]).toMatchObject({ rule: SMB, host: 'col-01', source: 'fw-traffic', matched: { src_ip: '10.0.0.0', dst_port: 445, action: 'deny' } });
+    // Linux: the agent's main thread evaluates at the Service's default niceness (19); the
+    // receiver's thread, started before, kept the agent's own.
+    if (process.platform === 'linux') {
+      const nices = threadNices(agent.pid);
+      expect(nices.get(agent.pid)).toBe(19);
+      expect([...nices].filter(([tid, nice]) => tid !== agent.pid && nice === 0).length).toBeGreaterThan(0);
+    }
     // Alerts go to the actions, not to stdout; the status report names the running parts.
     expect(agent.stdout.filter((l) => l.startsWith('{'))).toEqual([]);
     type Part = { name: string; type: string; state: string };

@@ -93,8 +93,8 @@ function keyText(buf: Buffer, start: number, end: number): string {
   return lastKeyText;
 }
 
-/** Reads the record at `at` from `buf[..end]`, checking its magic, kind and checksum. */
-export function readRecord(buf: Buffer, at: number, end = buf.length): ReadResult {
+/** Reads the record at `at` from `buf[..end]`, checking its magic, kind and (unless `verify` is false) checksum. */
+export function readRecord(buf: Buffer, at: number, end = buf.length, verify = true): ReadResult {
   if (end - at < HEADER_BYTES) return 'short';
   if (buf.readUInt32LE(at) !== MAGIC) return 'bad';
   const kind = buf[at + 16];
@@ -104,7 +104,7 @@ export function readRecord(buf: Buffer, at: number, end = buf.length): ReadResul
   const keyStart = at + HEADER_BYTES;
   const payloadStart = keyStart + buf[at + 17]!;
   // One CRC over the header's second part, the key and the payload: they are adjacent.
-  if (checksum(buf, at, buf.subarray(at + 16, at + total)) !== buf.readUInt32LE(at + 12)) return 'bad';
+  if (verify && checksum(buf, at, buf.subarray(at + 16, at + total)) !== buf.readUInt32LE(at + 12)) return 'bad';
   return { record: { kind: kind === 98 ? 'b' : 'j', key: keyText(buf, keyStart, payloadStart), count: buf.readUInt32LE(at + 8), payload: buf.subarray(payloadStart, at + total) }, next: at + total };
 }
 

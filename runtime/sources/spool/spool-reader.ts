@@ -24,6 +24,24 @@ export interface SpoolRead {
   readonly next: SpoolPosition;
 }
 
+/** How a SpoolReader reads. */
+export interface SpoolReaderOptions {
+  /** Names the receiver in problems (default `http-receiver`). */
+  readonly origin?: string;
+  /**
+   * Reads share one buffer: the records of a `read` (their payloads) are valid only until the next
+   * `read`, and a busy receiver does not allocate a new buffer (and make garbage of it) per batch.
+   */
+  readonly reuse?: boolean;
+  /**
+   * Checks each record's CRC (default). The receiver turns it off: recovery checked every record
+   * that was there at start, and every later one was announced by this run's writer after its write
+   * returned, so a second check would only repeat the writer's own bytes. Magic, kind and lengths
+   * are still checked.
+   */
+  readonly verify?: boolean;
+}
+
 /** The reading end of a spool directory. */
 export class SpoolReader {
   private readonly ends = new Map<number, number>();
@@ -37,12 +55,15 @@ export class SpoolReader {
   /** With `reuse`, the buffer every read of up to READ_BYTES goes into. */
   private scratch: Buffer | undefined;
 
-  /**
-   * With `reuse`, reads share one buffer: the records of a `read` (their payloads) are valid only
-   * until the next `read`, and a busy receiver does not allocate a new buffer (and make garbage of
-   * it) per batch.
-   */
-  constructor(private readonly dir: string, start: SpoolPosition, ends: Iterable<readonly [number, number]>, private readonly report: ProblemSink, private readonly origin = 'http-receiver', private readonly reuse = false) {
+  private readonly origin: string;
+  private readonly reuse: boolean;
+  private readonly verify: boolean;
+
+  /** Reads the spool in `dir` from `start`, up to the segment ends announced so far (`ends`, then `extend`). */
+  constructor(private readonly dir: string, start: SpoolPosition, ends: Iterable<readonly [number, number]>, private readonly report: ProblemSink, options: SpoolReaderOptions = {}) {
+    this.origin = options.origin ?? 'http-receiver';
+    this.reuse = options.reuse ?? false;
+    this.verify = options.verify ?? true;
     this.pos = start;
     this.saved = start;
     this.extend(ends);
@@ -79,7 +100,7 @@ export class SpoolReader {
       let used = 0;
       let damaged = false;
       while (events < maxEvents) {
-        const r = readRecord(buf, used);
+        const r = readRecord(buf, used, buf.length, this.verify);
         if (typeof r === 'object') {
           records.push(r.record);
           events += r.record.count;
@@ -89,7 +110,7 @@ export class SpoolReader {
         if (r === 'short' && used === 0) {
           // A record larger than one read is read whole; a segment shorter than announced is damage.
           const need = recordLength(buf, 0);
-          const whole = need !== undefined && need > buf.length && need <= end - at.offset ? readRecord(this.readBytes(at.segment, at.offset, need), 0) : 'bad';
+          const whole = need !== undefined && need > buf.length && need <= end - at.offset ? readRecord(this.readBytes(at.segment, at.offset, need), 0, need, this.verify) : 'bad';
           if (typeof whole === 'object') {
             records.push(whole.record);
             events += whole.record.count;

@@ -41,7 +41,8 @@ const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
 };
 
-const receiver = (name: string) => ({ name, spec: { type: 'http-receiver', httpReceiver: { port: 0, tokens: ['tok'], sources: ['fw'] } } });
+// evaluationNice 0: the default (19) would lower this test process's own thread for the rest of the file.
+const receiver = (name: string) => ({ name, spec: { type: 'http-receiver', httpReceiver: { port: 0, tokens: ['tok'], sources: ['fw'], evaluationNice: 0 } } });
 const fw = { name: 'fw', spec: { type: 'http', fieldMappings: { srcip: 'src_ip' } } };
 const tok = { tok: { type: 'hec-token', hecToken: { token: 'env:HEC_TOKEN' } } };
 const env = { HEC_TOKEN: 'secret-value' };

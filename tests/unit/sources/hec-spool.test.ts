@@ -70,7 +70,7 @@ describe('receiver spool', () => {
       const dir = spoolDir();
       writeRecords(dir, 40, 64);
       const recovered = recoverSpool(dir, () => undefined);
-      const reader = new SpoolReader(dir, recovered.start, recovered.ends, () => undefined, 'http-receiver', true);
+      const reader = new SpoolReader(dir, recovered.start, recovered.ends, () => undefined, { reuse: true });
       const seen: string[] = [];
       for (let got = reader.read(size); got.records.length > 0; got = reader.read(size)) {
         if (size === 40) expect(got.records.length).toBe(40);
@@ -149,6 +149,33 @@ describe('receiver spool', () => {
     expect(problems.map((p) => p.code)).toEqual(['VS1012']);
     expect(problems[0]!.message).toMatch(/damaged spool record/);
     reader.close();
+  });
+
+  it('checks CRCs when reading unless told not to (the receiver: recovery checked them), but always the framing', () => {
+    const dir = spoolDir();
+    writeRecords(dir, 2);
+    const recovered = recoverSpool(dir, () => undefined);
+    // Changed after recovery checked the segment: only a CRC can tell.
+    const file = path.join(dir, segmentName(1));
+    const bytes = readFileSync(file);
+    bytes[bytes.indexOf('p1') + 1] = 'X'.charCodeAt(0);
+    writeFileSync(file, bytes);
+    const problems: Problem[] = [];
+    const checked = new SpoolReader(dir, recovered.start, recovered.ends, (p) => void problems.push(p));
+    const first = checked.read(10);
+    expect(first.records.map(text)).toEqual(['p0']);
+    // The damaged rest of the segment is skipped, not offered again.
+    checked.done(first.next);
+    expect(checked.read(10).records).toEqual([]);
+    expect(problems.map((p) => p.code)).toEqual(['VS1012']);
+    const unchecked = new SpoolReader(dir, recovered.start, recovered.ends, (p) => void problems.push(p), { verify: false });
+    expect(unchecked.read(10).records.map(text)).toEqual(['p0', 'pX']);
+    // A broken frame (the second record's magic) is refused either way.
+    bytes[bytes.indexOf('p0') + 2] = bytes[bytes.indexOf('p0') + 2]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const framed = new SpoolReader(dir, recovered.start, recovered.ends, (p) => void problems.push(p), { verify: false });
+    expect(framed.read(10).records.map(text)).toEqual(['p0']);
+    expect(problems.map((p) => p.code)).toEqual(['VS1012', 'VS1012']);
   });
 
   it('reads everything again from the oldest segment when the read offset is damaged', () => {

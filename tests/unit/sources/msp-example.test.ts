@@ -9,7 +9,7 @@ import type { LogSource } from '../../../schema/generated/log-source.js';
 import type { Service } from '../../../schema/generated/service.js';
 import { createDeliverer } from '../../../runtime/actions/action.js';
 import type { ResolvedCredential } from '../../../runtime/credentials.js';
-import { resolveHecConfig } from '../../../runtime/sources/hec-config.js';
+import { EVALUATION_NICE, resolveHecConfig } from '../../../runtime/sources/hec-config.js';
 import { compileFormat } from '../../../runtime/sources/log-format.js';
 import { compileFieldMap } from '../../../runtime/sources/field-map.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
@@ -37,6 +37,13 @@ describe('the MSP example runs as policy', () => {
     expect(config.port).toBe(8088);
     expect(config.tokens).toEqual(['tok']);
     expect(config.tls).toEqual({ cert: 'cert', key: 'key' });
+    expect(config.evaluationNice).toBe(19);
+    // Without the setting: the agent's default, evaluation at the lowest priority; 0 is kept.
+    const spec = patched.spec.httpReceiver!;
+    const { evaluationNice: _, ...unset } = spec;
+    const resolveWith = (httpReceiver: typeof spec) => resolveHecConfig({ ...patched, spec: { ...patched.spec, httpReceiver } }, { logSources: docs('log-sources'), logFormats: docs('log-formats'), credentials }, { env: { HEC_TOKEN: 'tok', TLS_CERT: 'cert', TLS_KEY: 'key' } });
+    expect((await resolveWith(unset)).evaluationNice).toBe(EVALUATION_NICE);
+    expect((await resolveWith({ ...spec, evaluationNice: 0 })).evaluationNice).toBe(0);
     expect(config.sources.map((s) => [s.source.metadata.name, s.format?.metadata.name])).toEqual([
       ['paloalto-traffic', 'paloalto-traffic-csv'],
       ['fortinet-traffic', 'fortinet-traffic-json'],
