@@ -28,7 +28,7 @@ const TOKEN = 'bench-token';
 const DURATION_S = Number(process.env.HEC_BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.HEC_BENCH_CONNECTIONS ?? 16);
 /** Alternating bare/receiver rounds for the goal's figure (one event per request). */
-const ROUNDS = Math.max(1, Number(process.env.HEC_BENCH_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.HEC_BENCH_ROUNDS ?? 5));
 /** Distinct corpus events the load generator cycles through. */
 const SAMPLE_EVENTS = 200;
 /** Events per request: single events (the goal) and forwarder-style batches of ten (HEC_BENCH_BATCHES=1 runs only the first). */
