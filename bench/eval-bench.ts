@@ -5,7 +5,7 @@ import { loadSigmaRules } from '../compiler/sigma/load-rules.js';
 import { DiagnosticList } from '../compiler/reporter.js';
 import { createEngine } from '../runtime/engine/engine.js';
 import { corpusDir, filesUnder, sigmaRuleDirs } from './corpus.js';
-import { emit, medianMs, progress, rssMiB } from './measure.js';
+import { alternatingMedians, emit, progress, rssMiB } from './measure.js';
 
 const MIN_EVENTS = 200_000;
 
@@ -37,15 +37,19 @@ async function main(): Promise<void> {
   const lines = eventLines();
   progress(`eval bench: ${loaded.rules.length} rules, ${lines.length} events`);
 
-  const floorMs = await medianMs(() => {
-    for (const line of lines) JSON.parse(line);
-  });
   let alerts = 0;
   const emitAlert = () => void alerts++;
-  const engineMs = await medianMs(() => {
-    alerts = 0;
-    for (let i = 0; i < lines.length; i++) engine.process(JSON.parse(lines[i]!), i, emitAlert);
-  });
+  // Floor and engine passes alternate, so a change in the machine's speed during the run (a
+  // third within minutes on a shared VM) weighs on both instead of on whichever ran first.
+  const [floorMs, engineMs] = (await alternatingMedians([
+    () => {
+      for (const line of lines) JSON.parse(line);
+    },
+    () => {
+      alerts = 0;
+      for (let i = 0; i < lines.length; i++) engine.process(JSON.parse(lines[i]!), i, emitAlert);
+    },
+  ])) as [number, number];
   const stats = engine.ruleSet.stats;
   const floorRate = lines.length / (floorMs / 1000);
   const engineRate = lines.length / (engineMs / 1000);

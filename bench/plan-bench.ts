@@ -8,7 +8,7 @@ import { planOf } from '../targets/plan/plan.js';
 import { renderMarkdown } from '../targets/plan/render-md.js';
 import { statesOf } from '../bin/commands/plan.js';
 import { sigmaRuleDirs } from './corpus.js';
-import { emit, medianMs, progress } from './measure.js';
+import { alternatingMedians, emit, progress } from './measure.js';
 
 /**
  * `vigil plan` between two commits of a repository holding every SigmaHQ rule, when one rule
@@ -68,20 +68,22 @@ async function main(): Promise<void> {
   progress('plan bench: building the repository');
   const { dir, changed, rules } = await buildRepo();
   try {
-    progress('plan bench: compile');
-    const compileMs = await medianMs(async () => {
-      const r = await compile({ dir, ref: 'HEAD' }, { sigma: { pipeline: 'windows' } });
-      if (!r.ok) throw new Error('compile failed');
-    }, 3, 0);
-    progress('plan bench: plan');
+    progress('plan bench: compile and plan, alternating');
     let changes = 0;
-    const planMs = await medianMs(async () => {
-      const [b, h] = await loadPair({ dir, ref: 'HEAD~1' }, { dir, ref: 'HEAD' }, { pipeline: 'windows' });
-      if (!b.ok || !h.ok) throw new Error('plan sides failed');
-      const plan = planOf(statesOf(b.snapshot), statesOf(h.snapshot), { base: 'HEAD~1', head: 'HEAD' });
-      renderMarkdown(plan);
-      changes = plan.changes.length;
-    }, 3, 0);
+    // Compile and plan runs alternate, so a change in the machine's speed weighs on both alike.
+    const [compileMs, planMs] = (await alternatingMedians([
+      async () => {
+        const r = await compile({ dir, ref: 'HEAD' }, { sigma: { pipeline: 'windows' } });
+        if (!r.ok) throw new Error('compile failed');
+      },
+      async () => {
+        const [b, h] = await loadPair({ dir, ref: 'HEAD~1' }, { dir, ref: 'HEAD' }, { pipeline: 'windows' });
+        if (!b.ok || !h.ok) throw new Error('plan sides failed');
+        const plan = planOf(statesOf(b.snapshot), statesOf(h.snapshot), { base: 'HEAD~1', head: 'HEAD' });
+        renderMarkdown(plan);
+        changes = plan.changes.length;
+      },
+    ], 3, 0)) as [number, number];
     progress('');
     const ratio = planMs / compileMs;
     emit({
