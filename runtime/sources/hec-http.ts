@@ -188,6 +188,14 @@ function encode(status: HecStatus): Encoded {
   return e;
 }
 
+/**
+ * How long a 503 is held back. A sender is told to wait Retry-After seconds; one that sends again
+ * at once (a load generator, a misconfigured forwarder) would otherwise keep this thread busy
+ * refusing it while evaluation, which runs at a lower priority (thread-priority.ts), gets nothing
+ * and the queue never drains. Held, each connection asks at most ten times a second.
+ */
+const BUSY_HOLD_MS = 100;
+
 /** Answers with a HEC status (and extra headers, as name/value pairs). */
 function send(res: ServerResponse, status: HecStatus, extra?: readonly string[]): void {
   if (res.headersSent) return;
@@ -221,6 +229,8 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
     const i = (raw ? 2 : 0) + (explicit ? 1 : 0);
     return (forTarget[i] ??= Buffer.from(routeKey(target, raw, explicit)));
   };
+  /** 503 with Retry-After, after BUSY_HOLD_MS (a sender waits for it before it asks again). */
+  const refuseBusy = (res: ServerResponse): void => void setTimeout(send, BUSY_HOLD_MS, res, HEC.busy, busy);
   // One function for every stored request, not a closure per request.
   const stored: Stored = (res, answer, error) => send(res, error ? HEC.internalError : answer);
 
@@ -256,7 +266,7 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
       if (!target || rest.length > 1) return send(res, NOT_FOUND);
       raw = true;
     }
-    if (intake.wouldOverflow(1) || inFlight >= maxInFlight) return send(res, HEC.busy, busy);
+    if (intake.wouldOverflow(1) || inFlight >= maxInFlight) return refuseBusy(res);
 
     inFlight++;
     readBody(req, limit, deadlines, (failed, body) => {
@@ -297,7 +307,7 @@ export async function startHecHttp(config: HecConfig, routing: Routing, intake: 
       if (error === HEC.noData) return send(res, HEC.noData);
     }
     // All or nothing per request under back-pressure: a sender retries the whole request on 503.
-    if (intake.wouldOverflow(count)) return send(res, HEC.busy, busy);
+    if (intake.wouldOverflow(count)) return refuseBusy(res);
     if (error) report(problem('VS1010', 'http-receiver', { status: error.status, peer: req.socket.remoteAddress ?? '?', detail: error.body.text }));
     const answer = error ?? HEC.success;
     if (count === 0) return send(res, answer);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -202,6 +203,31 @@ describe('HEC receiver: bad input and load', () => {
     const got = new Set(delivered.map((e) => e.event.n as number));
     expect([...got].sort((a, b) => a - b)).toEqual([...accepted].sort((a, b) => a - b));
     expect(delivered).toHaveLength(accepted.length * 10);
+  });
+
+  it('holds 503s back for a moment: a sender that ignores Retry-After cannot keep the receiver busy refusing it', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { hec } = await setup({ queueSize: 1 }, () => gate);
+    cleanups.push(() => release());
+    expect((await post(`${hec.url}/services/collector/event`, envelope({ n: 0 }), auth())).status).toBe(200);
+    // One kept-alive connection asking again as soon as it is refused: it is refused ten times a second at most.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    const send = () =>
+      new Promise<{ status: number; at: number; socket: unknown }>((resolve, reject) => {
+        const req = httpRequest(`${hec.url}/services/collector/event`, { method: 'POST', agent, headers: auth() }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now(), socket: req.socket }));
+        });
+        req.on('error', reject);
+        req.end(envelope({ n: 1 }));
+      });
+    const first = await send();
+    const second = await send();
+    expect([first.status, second.status]).toEqual([503, 503]);
+    expect(second.socket).toBe(first.socket);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(90);
   });
 
   it('keeps acknowledged events across a restart: the spool is delivered by the next receiver', async () => {
