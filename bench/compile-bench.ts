@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseAllDocuments } from 'yaml';
 import { corpusDir, filesUnder, REPO_ROOT } from './corpus.js';
-import { emit, medianMs, progress } from './measure.js';
+import { emit, median, medianMs, progress } from './measure.js';
 
 /**
  * `vigil compile` + sign of every SigmaHQ Windows rule assigned to 50 host groups, then the
@@ -139,7 +139,6 @@ async function main(): Promise<void> {
       progress(`compile bench: incremental rebuild ${round + 1}/${ROUNDS}`);
       rebuilds.push(vigil(args, tmp));
     }
-    const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
     const full = median(fulls);
     const incremental = median(rebuilds);
     progress('compile bench: rebuilds in a running `vigil compile --watch`');

@@ -1,5 +1,10 @@
 import { performance } from 'node:perf_hooks';
 
+/** The median of some numbers (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Runs fn `runs` times after `warmup` runs and returns the median wall time in milliseconds. */
 export async function medianMs(fn: () => unknown, runs = 3, warmup = 1): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
@@ -9,8 +14,7 @@ export async function medianMs(fn: () => unknown, runs = 3, warmup = 1): Promise
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }
 
 /**
@@ -27,7 +31,7 @@ export async function alternatingMedians(fns: readonly (() => unknown)[], rounds
       times[i]!.push(performance.now() - t0);
     }
   }
-  return times.map((t) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+  return times.map(median);
 }
 
 /** Resident set size of this process in MiB. */

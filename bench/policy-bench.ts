@@ -13,7 +13,7 @@ import { MemoryStateStore, type StateStore } from '../runtime/engine/policy-stat
 import { GlobalBaseline } from '../runtime/collector/baseline.js';
 import { openEngineState } from '../runtime/state/engine-state.js';
 import { corpusDir, filesUnder, sigmaRuleDirs } from './corpus.js';
-import { emit, medianMs, progress, rssMiB } from './measure.js';
+import { alternatingMedians, emit, progress, rssMiB } from './measure.js';
 
 /**
  * The eval benchmark's stream (every SigmaHQ Windows rule over the corpus events) with threat
@@ -111,17 +111,7 @@ async function main(): Promise<void> {
     replay(s, RATE_EVENTS, (e, i) => engine.process(e, i, count));
   };
   // Alternate the two so load from other processes falls on both alike; medians of three each.
-  runSigma();
-  runPolicy();
-  const sigmaTimes: number[] = [];
-  const policyTimes: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    sigmaTimes.push(await medianMs(runSigma, 1, 0));
-    policyTimes.push(await medianMs(runPolicy, 1, 0));
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
-  const sigmaMs = median(sigmaTimes);
-  const policyMs = median(policyTimes);
+  const [sigmaMs, policyMs] = (await alternatingMedians([runSigma, runPolicy], 3, 1)) as [number, number];
   const sigmaRate = RATE_EVENTS / (sigmaMs / 1000);
   const policyRate = RATE_EVENTS / (policyMs / 1000);
   const perPass = Object.fromEntries(kinds);

@@ -6,9 +6,10 @@
  * digest, documents and stat signature (when the build could vouch for it); each file owns one
  * contiguous segment of the body (so a later pack copies it unchanged). Small members of a
  * document's value are in the header; a member whose JSON is long (a Sigma rule's `detection`,
- * `description`, `references`) is in the segment and parsed on first access. A Sigma document's IR is in the segment as its canonical bytes, rebuilt by
- * freezeCanonicalObject: its small members now, its long ones (`variants`, `attribution`) when
- * read, and its bytes copied as they are into rule packs and bundles.
+ * `description`, `references`) is in the segment and parsed on first access. A Sigma document's
+ * IR is in the segment as its canonical bytes, rebuilt by freezeCanonicalObject: its small members
+ * now, its long ones (`variants`, `attribution`) when read, and its bytes copied as they are into
+ * rule packs and bundles.
  */
 import { createHash } from 'node:crypto';
 import { canonicalMembers, freezeCanonicalObject, placeMembers, type LazyMember } from '../runtime/bundle/canonical.js';
@@ -205,11 +206,14 @@ export function encodePack(files: ReadonlyMap<string, StoredFile>, key: PackKey,
 
 /** The files of a pack, or undefined when it is damaged or was built for another key. */
 export function decodePack(bytes: Uint8Array, key: PackKey): Pack | undefined {
+  const checksum = packChecksum(bytes);
+  return checksum === undefined ? undefined : decodeChecked(bytes, key, checksum);
+}
+
+/** The files of a pack whose bytes `packChecksum` found intact (with that checksum); undefined when built for another key. */
+export function decodeChecked(bytes: Uint8Array, key: PackKey, checksum: string): Pack | undefined {
   try {
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    const checksum = packChecksum(buffer);
-    if (checksum === undefined) return undefined;
-    const rest = buffer.subarray(65);
+    const rest = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).subarray(65);
     const newline = rest.indexOf(0x0a);
     if (newline < 0) return undefined;
     const header = JSON.parse(rest.toString('utf8', 0, newline)) as PackHeader;

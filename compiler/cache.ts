@@ -14,9 +14,9 @@
  * the bytes of its own code and schemas, so any change to Vigil invalidates every entry) and
  * the Sigma settings (the pipeline's file digest, placeholders, field map). Files a build
  * compiled go to a small delta beside the pack (`<name>.delta`, naming the pack it adds to)
- * until the pack is worth rewriting; compiler/cache-pack.ts has the format. Files are replaced atomically (temp file +
- * rename), so concurrent builds can share a cache (the last one wins). Anything unreadable is a
- * miss: the cache can make a build faster, never different or failing.
+ * until the pack is worth rewriting; compiler/cache-pack.ts has the format. Files are replaced
+ * atomically (temp file + rename), so concurrent builds can share a cache (the last one wins).
+ * Anything unreadable is a miss: the cache can make a build faster, never different or failing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../runtime/bundle/canonical.js';
 import { writtenCodeDigest } from './code-digest.js';
-import { decodeFile, decodePack, encodeFile, encodePack, packChecksum, type Pack, type PackKey, type StoredFile } from './cache-pack.js';
+import { decodeChecked, decodeFile, encodeFile, encodePack, packChecksum, type Pack, type PackKey, type StoredFile } from './cache-pack.js';
 import type { SigmaCompiled, SigmaOptions } from './sigma/compile-sigma.js';
 import { knownPipeline, parsedPipeline, pipelineDigest, type Pipeline } from './sigma/pipelines.js';
 import type { Origin, Source } from './source.js';
@@ -337,11 +337,17 @@ function readPack(file: string, key: PackKey): Pack | undefined {
   } catch {
     return undefined;
   }
+  // The bytes are hashed once, whether the pack is then recalled or decoded.
+  const checksum = packChecksum(bytes);
+  if (checksum === undefined) {
+    decodedPacks.delete(file);
+    return undefined;
+  }
   const keyText = JSON.stringify(key);
   const known = decodedPacks.get(file);
   // A copy of the file map: the caller adds the delta's entries to it.
-  if (known !== undefined && known.key === keyText && packChecksum(bytes) === known.pack.checksum) return { ...known.pack, files: new Map(known.pack.files) };
-  const pack = decodePack(bytes, key);
+  if (known !== undefined && known.key === keyText && checksum === known.pack.checksum) return { ...known.pack, files: new Map(known.pack.files) };
+  const pack = decodeChecked(bytes, key, checksum);
   decodedPacks.delete(file);
   if (pack !== undefined) decodedPacks.set(file, { key: keyText, pack: { ...pack, files: new Map(pack.files) } });
   // The most recently decoded few (a pack and its delta per input): a process compiling many inputs keeps no more.

@@ -43,6 +43,9 @@ describe('the MSP example runs as policy', () => {
     const { evaluationNice: _, ...unset } = spec;
     const resolveWith = (httpReceiver: typeof spec) => resolveHecConfig({ ...patched, spec: { ...patched.spec, httpReceiver } }, { logSources: docs('log-sources'), logFormats: docs('log-formats'), credentials }, { env: { HEC_TOKEN: 'tok', TLS_CERT: 'cert', TLS_KEY: 'key' } });
     expect((await resolveWith(unset)).evaluationNice).toBe(EVALUATION_NICE);
+    // The agent's default is the one the schema documents.
+    const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'schema/service.schema.json'), 'utf8')) as { properties: { spec: { properties: { httpReceiver: { properties: { evaluationNice: { default: number } } } } } } };
+    expect(EVALUATION_NICE).toBe(schema.properties.spec.properties.httpReceiver.properties.evaluationNice.default);
     expect((await resolveWith({ ...spec, evaluationNice: 0 })).evaluationNice).toBe(0);
     expect(config.sources.map((s) => [s.source.metadata.name, s.format?.metadata.name])).toEqual([
       ['paloalto-traffic', 'paloalto-traffic-csv'],

@@ -40,4 +40,10 @@ describe('lowerThreadPriority', () => {
     expect(lowerThreadPriority(19, 'darwin')).toBe(false);
     expect(getPriority()).toBe(before);
   });
+
+  it('never throws: a niceness the system refuses leaves the thread as it was', () => {
+    const before = getPriority();
+    expect(lowerThreadPriority(100, 'linux')).toBe(false);
+    expect(getPriority()).toBe(before);
+  });
 });
