@@ -5,7 +5,7 @@
  * and actions, through the context, and never changes it; an engine error burst asks the loop
  * to revert.
  */
-import { createInterface } from 'node:readline';
+import { boundedLines, MAX_LINE_BYTES } from './sources/line-stream.js';
 import type { Readable } from 'node:stream';
 import type { BundleRecord, Prepared } from './activate.js';
 import { summaryLine } from './actions/alert.js';
@@ -53,16 +53,13 @@ export interface EventPath {
   sink(batch: readonly SourcedEvent[]): void;
   /** Saves the policy engine's watermark, so a restart resumes its windows exactly. */
   checkpoint(): void;
-  /** Reads JSON Lines events from a stream until it ends or `close` is called. */
+  /** Reads JSON Lines events from a stream until it ends or is destroyed (the agent's stop does). */
   consume(events: Readable): Promise<void>;
-  /** Stops `consume`. */
-  close(): void;
 }
 
 /** Builds the event path over the agent's context. */
 export function createEventPath(ctx: EventContext): EventPath {
   let sourceIndex = 0;
-  let closeEvents: (() => void) | undefined;
 
   /** Sends an alert to the bundle's actions, or prints it when the bundle configures none. */
   const emit = (a: PolicyAlert, r: Running, event: unknown, source: string | undefined) => {
@@ -130,13 +127,16 @@ export function createEventPath(ctx: EventContext): EventPath {
     },
     checkpoint,
     async consume(events) {
-      const lines = createInterface({ input: events, crlfDelay: Infinity });
-      closeEvents = () => lines.close();
+      // Stopping the agent destroys `events`, which ends this loop.
       let index = 0;
       try {
-        for await (const line of lines) {
+        for await (const line of boundedLines(events)) {
           if (ctx.stopped()) break;
           const i = index++;
+          if (line === null) {
+            ctx.log(`agent: warning: event ${i} skipped: longer than ${MAX_LINE_BYTES} bytes`);
+            continue;
+          }
           if (line.trim() === '') continue;
           if (!ctx.running()) await ctx.active();
           if (ctx.stopped()) break;
@@ -158,11 +158,9 @@ export function createEventPath(ctx: EventContext): EventPath {
         // No flush at the end of the input: windows stay open in the state, as more events may come after a restart.
         checkpoint();
       } catch (error) {
-        ctx.recordError('VS4001', `the event source failed: ${(error as Error).message}`);
+        // A stream destroyed by stop() ends early: that is no failure.
+        if (!ctx.stopped()) ctx.recordError('VS4001', `the event source failed: ${(error as Error).message}`);
       }
-    },
-    close() {
-      closeEvents?.();
     },
   };
 }

@@ -338,7 +338,6 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       stopped = true;
       resolveStopped();
       wake?.();
-      events.close();
       opts.events?.destroy?.();
       await done;
       await eventsDone.catch(() => undefined);

@@ -40,6 +40,9 @@ export interface AzureOptions {
   readonly timeoutMs?: number;
 }
 
+/** How far past this host's clock a record's time may be and still move the checkpoint. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 /** Flattens nested objects into dotted keys (`location.city`); arrays stay values. */
 export function flattenRecord(record: Readonly<Record<string, unknown>>, prefix = '', out: SourceEvent = {}): SourceEvent {
   for (const [k, v] of Object.entries(record)) {
@@ -165,6 +168,8 @@ export function createAzureSignInSource(
     let url: string | undefined = `${graph}/v1.0/auditLogs/signIns?$filter=${filter}&$top=${options.pageSize ?? 500}`;
     let delivered = 0;
     const visited = new Set<string>();
+    const pollStart = Date.now();
+    const futureIds = new Set<string>();
     while (url) {
       // A server that sends the same nextLink again would otherwise loop forever.
       if (visited.has(url)) break;
@@ -176,13 +181,18 @@ export function createAzureSignInSource(
         const created = typeof record.createdDateTime === 'string' ? record.createdDateTime : '';
         // Times compare as instants: Graph may write `…:00Z` where the checkpoint has `…:00.000Z`.
         const createdMs = Date.parse(created);
-        if (createdMs === checkpointMs && seenAtCheckpoint.has(id)) continue;
-        if (createdMs > newestMs) {
+        // A record dated later than now (a clock gone wrong upstream) is delivered once but does
+        // not move the checkpoint, or the next poll would ask for nothing before that date: its id
+        // is kept with the checkpoint's instead, so it is not delivered again.
+        const future = createdMs > pollStart + CLOCK_SKEW_MS;
+        if (future) futureIds.add(id);
+        if (seenAtCheckpoint.has(id) && (createdMs === checkpointMs || future)) continue;
+        if (!future && createdMs > newestMs) {
           newest = created;
           newestMs = createdMs;
           newestIds = new Set();
         }
-        if (createdMs === newestMs) newestIds.add(id);
+        if (!future && createdMs === newestMs) newestIds.add(id);
         const event = flattenRecord(record);
         event.tenantId = t.tenantId;
         if (t.client) event.client = t.client;
@@ -194,7 +204,7 @@ export function createAzureSignInSource(
       delivered += batch.length;
       url = page.next;
     }
-    putCheckpoint.run(name, t.tenantId, newest, JSON.stringify([...newestIds].sort()), Date.now());
+    putCheckpoint.run(name, t.tenantId, newest, JSON.stringify([...new Set([...newestIds, ...futureIds])].sort()), Date.now());
     return delivered;
   }
 

@@ -34,8 +34,14 @@ export interface DelimitedResult {
   readonly state: DelimitedState;
 }
 
-/** A held-back unfinished record larger than this is reported instead of waiting for more data. */
+/**
+ * A held-back unfinished record larger than this, or over more lines, is reported instead of
+ * waiting for more data: a stray quote then costs its line, not every line after it until a
+ * megabyte more arrived. Quoted values over more lines than this (a long stack trace) are not
+ * expected in logs.
+ */
 const MAX_PENDING_CHARS = 1 << 20;
+const MAX_PENDING_LINES = 500;
 
 interface Line {
   readonly start: number;
@@ -60,11 +66,26 @@ function parseOptions(format: CompiledFormat) {
   return { delimiter: format.delimiter, quote: format.quote === '' ? false : format.quote, relax_column_count: true, raw: true, bom: true } as const;
 }
 
-/** Splits one header line into column definitions, typed by the declared columns of the same name. */
-function headerColumns(text: string, format: CompiledFormat): LogColumn[] {
-  const rows = parse(text, { ...parseOptions(format), raw: false }) as string[][];
+/**
+ * Splits one header line into column definitions, typed by the declared columns of the same name.
+ * A header csv-parse rejects (a stray quote) is split at each delimiter instead, and reported:
+ * skipping it would make the first data row the header.
+ */
+function headerColumns(text: string, format: CompiledFormat, line: number, origin: string, problems: Problem[]): LogColumn[] {
+  let names: string[];
+  try {
+    names = (parse(text, { ...parseOptions(format), raw: false }) as string[][])[0] ?? [];
+  } catch (error) {
+    problems.push(problem('VS1014', origin, { line, detail: csvErrorDetail(error) }));
+    names = text.split(format.delimiter);
+  }
   const byName = new Map((format.columns ?? []).map((c) => [c.name, c]));
-  return (rows[0] ?? []).map((n) => byName.get(n.trim()) ?? { name: n.trim() });
+  return names.map((n) => byName.get(n.trim()) ?? { name: n.trim() });
+}
+
+/** csv-parse's error code as words (`CSV_QUOTE_NOT_CLOSED` → `quote not closed`), never the text it quotes. */
+function csvErrorDetail(error: unknown): string {
+  return ((error as { code?: string }).code ?? 'error').replace(/^CSV_/, '').toLowerCase().replace(/_/g, ' ');
 }
 
 /** DHCP data lines start with a numeric event id and the delimiter; legend lines (`00\tThe log was started.`) do not. */
@@ -119,10 +140,10 @@ function parseBlock(block: string, firstLine: number, format: CompiledFormat, or
       }
       const failStart = pos + offset;
       const failLine = endLine + 1;
-      if (e.code === 'CSV_QUOTE_NOT_CLOSED' && !final && block.length - failStart <= MAX_PENDING_CHARS) {
+      if (e.code === 'CSV_QUOTE_NOT_CLOSED' && !final && block.length - failStart <= MAX_PENDING_CHARS && countNewlines(block.slice(failStart)) <= MAX_PENDING_LINES) {
         return { records, consumed: failStart };
       }
-      problems.push(problem('VS1004', origin, { line: failLine, detail: (e.code ?? 'error').replace(/^CSV_/, '').toLowerCase().replace(/_/g, ' ') }));
+      problems.push(problem('VS1004', origin, { line: failLine, detail: csvErrorDetail(e) }));
       const next = block.indexOf('\n', failStart);
       if (next < 0) return { records, consumed: block.length };
       pos = next + 1;
@@ -175,7 +196,9 @@ export function parseDelimited(text: string, format: CompiledFormat, origin: str
   for (let i = 0; i < lines.length; i++) {
     const { start, end } = lines[i]!;
     lineNo++;
-    const content = text.slice(start, end).replace(/\r?\n$/, '');
+    let content = text.slice(start, end).replace(/\r?\n$/, '');
+    // A byte order mark before the first line (csv-parse drops it from data, not from this check).
+    if (lineNo === 1 && content.charCodeAt(0) === 0xfeff) content = content.slice(1);
     const isComment = format.commentPrefix !== undefined && content.startsWith(format.commentPrefix);
     const skip = lineNo <= format.skipLines || isComment || (format.type === 'dhcp' && !isDhcpRecord(content, format.delimiter));
     const isHeader = !skip && format.header && columns === undefined && content.trim() !== '';
@@ -183,7 +206,7 @@ export function parseDelimited(text: string, format: CompiledFormat, origin: str
       consumed = flush(start, false);
       if (pendingHeld) break;
       if (format.type === 'w3c' && /^#Fields:/i.test(content)) columns = w3cColumns(content, format.columns);
-      if (isHeader) columns = headerColumns(content, format);
+      if (isHeader) columns = headerColumns(content, format, lineNo, origin, problems);
       consumed = end;
       continue;
     }

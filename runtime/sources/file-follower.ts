@@ -202,6 +202,8 @@ export class FileFollower {
       const len = Math.min(this.chunkBytes, size - c.offset);
       const buf = Buffer.alloc(len);
       const { bytesRead } = await handle.read(buf, 0, len, c.offset);
+      // The file shrank since its size was taken (truncated, copytruncate): the next poll sees it.
+      if (bytesRead === 0) break;
       if (c.skipping) {
         const nl = buf.indexOf(10);
         if (nl < 0 || nl >= bytesRead) c.offset += bytesRead;
@@ -235,7 +237,7 @@ export class FileFollower {
       result.problems.forEach((p) => this.options.report({ ...p, file }));
       if (result.rows.length) await this.options.deliver(result.rows, file);
       delivered += result.rows.length;
-      const bytes = result.consumed === text.length ? usable : Buffer.byteLength(text.slice(0, result.consumed));
+      const bytes = result.consumed === text.length ? usable : consumedBytes(buf, text, result.consumed);
       c.offset += bytes;
       c.state = result.state;
       c.line = result.state.line;
@@ -244,4 +246,19 @@ export class FileFollower {
     }
     return delivered;
   }
+}
+
+/**
+ * The bytes of `buf` that decoded to the first `chars` characters of `text`. Parsers stop at a line
+ * start, so it is counted in newlines: an invalid byte decodes to U+FFFD, one character that
+ * Buffer.byteLength would count as three bytes, while a newline byte is always a newline.
+ */
+function consumedBytes(buf: Buffer, text: string, chars: number): number {
+  if (chars === 0) return 0;
+  if (text.charCodeAt(chars - 1) !== 10) return Buffer.byteLength(text.slice(0, chars));
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < chars; i = text.indexOf('\n', i + 1)) lines++;
+  let at = -1;
+  for (let n = 0; n < lines; n++) at = buf.indexOf(10, at + 1);
+  return at + 1;
 }

@@ -145,8 +145,16 @@ function isEmptyObject(value: object): boolean {
   return true;
 }
 
-/** Parses a `/services/collector/event` body; `decode(source)` gives the decoder for string events of that envelope source. */
-export function parseEventBody(text: string, decode: (source: string | undefined) => EventDecoder, stamp: (source: string | undefined, event: SourceEvent) => void): ParsedBody {
+/** Called for an envelope whose event could not be decoded (`detail` names the error, never the content). */
+export type Unreadable = (index: number, detail: string) => void;
+
+/**
+ * Parses a `/services/collector/event` body; `decode(source)` gives the decoder for string events
+ * of that envelope source. An event that passed the receiver's check but cannot be decoded (a
+ * value nested too deeply to turn into text, a string event its format's parser rejects) was
+ * acknowledged already: it is kept as `{message: <its envelope's text>}` and `unreadable` is told.
+ */
+export function parseEventBody(text: string, decode: (source: string | undefined) => EventDecoder, stamp: (source: string | undefined, event: SourceEvent) => void, unreadable?: Unreadable): ParsedBody {
   const events: SourceEvent[] = [];
   const sources: (string | undefined)[] = [];
   let index = 0;
@@ -160,27 +168,60 @@ export function parseEventBody(text: string, decode: (source: string | undefined
     if (value === '' || (typeof value === 'object' && !Array.isArray(value) && isEmptyObject(value))) return { events, sources, error: eventError(13, index) };
     const source = typeof envelope.source === 'string' ? envelope.source : undefined;
     let event: SourceEvent | undefined;
-    if (typeof value === 'object' && !Array.isArray(value)) event = value as SourceEvent;
-    else if (typeof value === 'string') event = decode(source)(value);
-    else event = { message: typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value) };
+    try {
+      event = envelopeEvent(envelope, value, source, decode, stamp);
+    } catch (error) {
+      event = { message: envelopeText(text, index) };
+      unreadable?.(index, error instanceof Error ? error.name : 'error');
+    }
     if (!event) return { events, sources, error: invalidFormat(index) };
-    const fields = envelope.fields;
-    if (typeof fields === 'object' && fields !== null && !Array.isArray(fields)) {
-      for (const [k, v] of Object.entries(fields)) if (!(k in event)) event[k] = v;
-    }
-    if (typeof envelope.host === 'string' && !('host' in event)) event.host = envelope.host;
-    stamp(source, event);
-    // HEC `time` is epoch seconds (number or numeric string); the format's own time field wins.
-    if (!('@timestamp' in event) && envelope.time !== undefined) {
-      // A time outside what a Date holds (±8.64e12 s) leaves the event without one: it was
-      // acknowledged already, so it must still reach the rules.
-      const when = new Date(Number(envelope.time) * 1000);
-      if (!Number.isNaN(when.getTime())) event['@timestamp'] = when.toISOString();
-    }
     events.push(event);
     sources.push(source);
     index++;
   }
   if (index === 0) return { events, sources, error: HEC.noData };
   return { events, sources };
+}
+
+/** The event of one envelope, with its `fields`, `host` and `time`; undefined when its decoder gives none. */
+function envelopeEvent(envelope: Record<string, unknown>, value: unknown, source: string | undefined, decode: (source: string | undefined) => EventDecoder, stamp: (source: string | undefined, event: SourceEvent) => void): SourceEvent | undefined {
+  let event: SourceEvent | undefined;
+  if (typeof value === 'object' && !Array.isArray(value)) event = value as SourceEvent;
+  else if (typeof value === 'string') event = decode(source)(value);
+  else event = { message: typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value) };
+  if (!event) return undefined;
+  const fields = envelope.fields;
+  if (typeof fields === 'object' && fields !== null && !Array.isArray(fields)) {
+    for (const [k, v] of Object.entries(fields)) if (!(k in event)) event[k] = v;
+  }
+  if (typeof envelope.host === 'string' && !('host' in event)) event.host = envelope.host;
+  stamp(source, event);
+  // HEC `time` is epoch seconds (number or numeric string); the format's own time field wins.
+  if (!('@timestamp' in event)) {
+    const seconds = epochSeconds(envelope.time);
+    // A time outside what a Date holds (±8.64e12 s) leaves the event without one: it was
+    // acknowledged already, so it must still reach the rules.
+    const when = new Date(seconds * 1000);
+    if (!Number.isNaN(when.getTime())) event['@timestamp'] = when.toISOString();
+  }
+  return event;
+}
+
+/** HEC `time`: a finite number, or a string holding one; NaN for anything else (`null`, `""`, `false` and `[]` are no time, not 1970). */
+function epochSeconds(time: unknown): number {
+  if (typeof time === 'number') return time;
+  if (typeof time === 'string' && time.trim() !== '') return Number(time);
+  return NaN;
+}
+
+/** The text of the body's envelope number `index` (each is a whole JSON object, whichever way they were laid out). */
+function envelopeText(text: string, index: number): string {
+  let i = 0;
+  for (let n = 0; ; n++) {
+    while (i < text.length && isWs(text.charCodeAt(i))) i++;
+    const end = i < text.length && text.charCodeAt(i) === 123 ? objectEnd(text, i) : -1;
+    if (end < 0) return '';
+    if (n === index) return text.slice(i, end);
+    i = end;
+  }
 }

@@ -12,7 +12,7 @@ import { compileFieldMap, type FieldMapper } from './field-map.js';
 import { parseEventBody, stringDecoder, type EventDecoder, type HecStatus } from './hec-body.js';
 import { parseJsonLines } from './jsonl.js';
 import { compileFormat, type CompiledFormat, type SourceEvent } from './log-format.js';
-import type { Problem } from './problems.js';
+import { problem, type Problem, type ProblemSink } from './problems.js';
 
 /** The events of one LogSource within a request. */
 export interface SpoolGroup {
@@ -79,7 +79,8 @@ export function parseRequest(routing: Routing, text: string, target: Served, raw
     return { groups: [{ source: target.name, events: events.map(target.map) }], count: events.length };
   }
   const route = (s: string | undefined) => (!explicit && s && routing.served.get(s)) || target;
-  const parsed = parseEventBody(text, (s) => route(s).decode, (s, e) => void route(s).format?.stamp(e));
+  const unreadable = (index: number, detail: string) => void problems.push(problem('VS1013', target.name, { index, detail }));
+  const parsed = parseEventBody(text, (s) => route(s).decode, (s, e) => void route(s).format?.stamp(e), unreadable);
   const groups: SpoolGroup[] = [];
   parsed.events.forEach((e, i) => {
     const to = route(parsed.sources[i]);
@@ -95,8 +96,12 @@ export function routeKey(target: Served, raw: boolean, explicit: boolean): strin
   return `${raw ? 'r' : 'e'}|${explicit ? 1 : 0}|${target.name}`;
 }
 
-/** Parses a stored body again (with today's mappings); a LogSource no longer served goes to the default one. */
-export function reviver(routing: Routing): Revive {
+/**
+ * Parses a stored body again (with today's mappings); a LogSource no longer served goes to the
+ * default one. Problems of event bodies go to `report` (the receiver thread only checked their
+ * JSON); those of raw bodies were reported when the receiver thread parsed them before answering.
+ */
+export function reviver(routing: Routing, report: ProblemSink): Revive {
   // A receiver stores a handful of distinct keys: each is split once.
   const keys = new Map<string, { target: Served; raw: boolean; explicit: boolean }>();
   return (key, body) => {
@@ -106,6 +111,9 @@ export function reviver(routing: Routing): Revive {
       k = { target: routing.served.get(name ?? '') ?? routing.defaultSource, raw: kind === 'r', explicit: explicit === '1' };
       if (keys.size < 1024) keys.set(key, k);
     }
-    return parseRequest(routing, body, k.target, k.raw, k.explicit, []).groups;
+    const problems: Problem[] = [];
+    const { groups } = parseRequest(routing, body, k.target, k.raw, k.explicit, problems);
+    if (!k.raw) problems.forEach(report);
+    return groups;
   };
 }

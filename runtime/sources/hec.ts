@@ -122,7 +122,7 @@ function spawnWorker(data: HecWorkerData): Worker {
 export async function startHecReceiver(config: HecConfig, sink: EventSink, store: Store, report: ProblemSink = ignoreProblems): Promise<HecReceiver> {
   // Built here too (checking the sources before a thread starts): records are parsed on this thread.
   const routing = buildRouting(config.sources);
-  const revive = reviver(routing);
+  const revive = reviver(routing, report);
   const tags = new Map([...routing.served].map(([name, s]) => [name, { source: name, ...(s.source.spec.logsource ? { logsource: s.source.spec.logsource } : {}) }]));
   const dir = path.join(path.dirname(store.path), 'hec-spool');
   // Rows an older agent left in the state database go first, before anything new is accepted.
@@ -153,8 +153,10 @@ export async function startHecReceiver(config: HecConfig, sink: EventSink, store
         // Most bodies are ASCII: copied as Latin-1 then, which skips UTF-8 decoding and gives the same text.
         const text = isAscii(r.payload) ? r.payload.toString('latin1') : r.payload.toString('utf8');
         groups = r.kind === 'j' ? [{ source: r.key, events: JSON.parse(text) as SourceEvent[] }] : revive(r.key, text);
-      } catch {
-        // A record that cannot be decoded (checked on the way in, so only rows of old agents) is skipped instead of blocking the queue.
+      } catch (error) {
+        // Events that cannot be decoded are kept as text by the reviver, so this is a record an
+        // older agent stored: skipped (and said so) instead of blocking the queue behind it.
+        report(problem('VS1012', 'http-receiver', { file: dir, detail: `a record of ${r.count} event(s) cannot be decoded (${error instanceof Error ? error.name : 'error'}); skipped` }));
         continue;
       }
       for (const g of groups) {

@@ -3,11 +3,11 @@
  * reported with its line number and skipped; it never stops the lines after it. Also reads a
  * stream (stdin) line by line, in batches, for `--events -`.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { CompiledFormat, SourceEvent } from './log-format.js';
 import { problem, type Problem, type ProblemSink } from './problems.js';
 import type { ParsedRow } from './delimited.js';
+import { boundedLines, MAX_LINE_BYTES } from './line-stream.js';
 
 /** Parses one line; pushes a problem and returns undefined when it is not a JSON object. */
 export function parseJsonLine(text: string, line: number, origin: string, problems: Problem[], format?: CompiledFormat): SourceEvent | undefined {
@@ -54,12 +54,15 @@ export async function readJsonlStream(
   options: { batchSize?: number; format?: CompiledFormat } = {},
 ): Promise<number> {
   const batchSize = options.batchSize ?? 500;
-  const rl = createInterface({ input, crlfDelay: Infinity });
   let batch: ParsedRow[] = [];
   let line = 0;
   let total = 0;
-  for await (const text of rl) {
+  for await (const text of boundedLines(input)) {
     line++;
+    if (text === null) {
+      report(problem('VS1006', origin, { line, limit: MAX_LINE_BYTES }));
+      continue;
+    }
     if (text.trim() === '') continue;
     const problems: Problem[] = [];
     const event = parseJsonLine(text, line, origin, problems, options.format);

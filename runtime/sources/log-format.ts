@@ -63,6 +63,9 @@ export function w3cColumns(directive: string, declared: readonly LogColumn[] | u
   return directive.replace(/^#Fields:\s*/i, '').trim().split(/\s+/).filter(Boolean).map((n) => byName.get(n) ?? { name: n });
 }
 
+/** Reads the ISO text a `timestamp` column was converted to. */
+const readIsoUtc = timestampReader('iso8601');
+
 /** Compiles a LogFormat spec; throws on a bad time format or zone (a policy error, caught at load). */
 export function compileFormat(spec: LogFormatSpec): CompiledFormat {
   const ts = spec.timestamp;
@@ -83,8 +86,8 @@ export function compileFormat(spec: LogFormatSpec): CompiledFormat {
       if (!Number.isNaN(t)) return t;
     }
     const t = readTime!(v);
-    // A column already typed as timestamp holds ISO text.
-    return Number.isNaN(t) && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : t;
+    // A column already typed as timestamp holds ISO text (toISOString's, in UTC).
+    return Number.isNaN(t) ? readIsoUtc(v) : t;
   }
 
   return {

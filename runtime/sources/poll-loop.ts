@@ -25,8 +25,14 @@ export async function runPolling(origin: string, src: Polled, intervalMs: number
       report(problem('VS1007', origin, { file: origin, detail: (error as Error).message }));
     }
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, intervalMs);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      // The listener goes when the wait ends either way: the signal lives as long as the bundle.
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, intervalMs);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
   await src.close?.();

@@ -25,6 +25,8 @@ export const PROBLEMS = {
   VS1010: { slug: 'receiver-rejected', message: 'receiver answered {status} to {peer}: {detail}' },
   VS1011: { slug: 'source-not-started', message: 'source `{source}` cannot start: {detail}' },
   VS1012: { slug: 'spool-damaged', message: 'receiver spool `{file}` is damaged: {detail}' },
+  VS1014: { slug: 'header-split-plainly', message: 'line {line}, the header, cannot be parsed ({detail}); its column names were split at each delimiter' },
+  VS1013: { slug: 'event-kept-as-text', message: 'event {index} of a request cannot be decoded ({detail}); kept as its envelope text in `message`' },
   VS2001: { slug: 'delivery-failed', message: 'action `{action}` failed to deliver alert {id} (attempt {attempt}): {detail}' },
   VS2002: { slug: 'outbox-full', message: 'outbox is full ({limit} alerts); the oldest alert for `{action}` was dropped' },
   VS2003: { slug: 'action-misconfigured', message: 'action `{action}` cannot run: {detail}' },

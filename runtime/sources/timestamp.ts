@@ -49,7 +49,9 @@ function compilePattern(pattern: string): { re: RegExp; keys: Token['key'][] } {
     i++;
   }
   // Optional trailing offset, so `... HH:mm:ssZ` or `+02:00` written by the sender wins over the zone.
-  return { re: new RegExp(`^\\s*${src}\\s*(Z|[+-]\\d{2}:?\\d{2})?\\s*$`), keys };
+  // Matched against trimmed text, with at most one space before the offset: runs of `\\s*` around
+  // an optional group would backtrack quadratically on a field of spaces.
+  return { re: new RegExp(`^${src} ?(Z|[+-]\\d{2}:?\\d{2})?$`), keys };
 }
 
 const offsetCache = new Map<string, Intl.DateTimeFormat>();
@@ -67,15 +69,47 @@ function zoneOffsetMs(zone: string, utcMs: number): number {
   return asUtc - Math.floor(utcMs / 1000) * 1000;
 }
 
-/** Converts a wall-clock time in `zone` to epoch milliseconds (two passes settle DST edges). */
-export function wallTimeToUtc(wallMs: number, zone: string): number {
-  if (zone === 'UTC' || zone === 'Etc/UTC') return wallMs;
-  const first = wallMs - zoneOffsetMs(zone, wallMs);
-  return wallMs - zoneOffsetMs(zone, first);
+/** `ms` when a Date can hold it, else NaN (beyond ±MAX_DATE_MS, `new Date(ms).toISOString()` throws). */
+function inDateRange(ms: number): number {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
 }
 
+/** Converts a wall-clock time in `zone` to epoch milliseconds (two passes settle DST edges); NaN when no Date holds it. */
+export function wallTimeToUtc(wallMs: number, zone: string): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return inDateRange(wallMs);
+  // The zone's offset is looked up through a Date: a wall time at the edge of the range has none.
+  if (Number.isNaN(inDateRange(wallMs))) return NaN;
+  const first = inDateRange(wallMs - zoneOffsetMs(zone, wallMs));
+  return Number.isNaN(first) ? NaN : inDateRange(wallMs - zoneOffsetMs(zone, first));
+}
+
+/** Days in a month (1–12) of a year, leap years included. */
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * Epoch milliseconds of calendar fields, or NaN when they name no real time: no month 13, no
+ * February 30 (Date.UTC would roll it over into March), no hour 24. Second 60 (a leap second) is
+ * kept as the next second, as Date.UTC counts it. Years below 100 are years, not 1900 + them.
+ */
+function utcFields(y: number, M: number, d: number, H: number, m: number, s: number, S: number): number {
+  if (M < 1 || M > 12 || d < 1 || d > daysInMonth(y, M) || H > 23 || m > 59 || s > 60) return NaN;
+  const date = new Date(0);
+  date.setUTCFullYear(y, M - 1, d);
+  date.setUTCHours(H, m, s, S);
+  return date.getTime();
+}
+
+/**
+ * ISO 8601 as logs write it: a date, then optionally `T` (or a space), hours and minutes, seconds
+ * and a fraction, and an offset. Strict, unlike Date.parse, which also reads `1` as 2001-01-01
+ * and `May 1` as a date in 2001.
+ */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)? ?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+
 function offsetMs(text: string): number {
-  if (text === 'Z') return 0;
+  if (text === 'Z' || text === 'z') return 0;
   const sign = text[0] === '-' ? -1 : 1;
   const digits = text.slice(1).replace(':', '');
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
@@ -89,24 +123,26 @@ export function timestampReader(format = 'iso8601', timezone = 'UTC'): Timestamp
     const scale = format === 'epoch' ? 1000 : 1;
     return (v) => {
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      const ms = n * scale;
       // Beyond MAX_DATE_MS no Date holds the time (toISOString would throw): not a time.
-      return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
+      return inDateRange(n * scale);
     };
   }
   if (format === 'iso8601') {
     return (v) => {
-      if (typeof v !== 'string' || v === '') return NaN;
-      const text = /^\d{4}-\d{2}-\d{2} \d/.test(v) ? v.replace(' ', 'T') : v;
-      if (/[zZ]|[+-]\d\d:?\d\d$/.test(text)) return Date.parse(text);
-      const wall = Date.parse(text + 'Z');
-      return Number.isNaN(wall) ? NaN : wallTimeToUtc(wall, timezone);
+      if (typeof v !== 'string') return NaN;
+      // Trimmed, like patterns (see compilePattern).
+      const m = ISO.exec(v.trim());
+      if (!m) return NaN;
+      const fraction = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+      const wall = utcFields(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), fraction);
+      if (Number.isNaN(wall)) return NaN;
+      return m[8] !== undefined ? inDateRange(wall - offsetMs(m[8])) : wallTimeToUtc(wall, timezone);
     };
   }
   const { re, keys } = compilePattern(format);
   return (v) => {
     if (typeof v !== 'string') return NaN;
-    const m = re.exec(v);
+    const m = re.exec(v.trim());
     if (!m) return NaN;
     const f: Record<string, number> = { y: 1970, M: 1, d: 1, H: 0, m: 0, s: 0, S: 0 };
     keys.forEach((k, i) => {
@@ -115,9 +151,9 @@ export function timestampReader(format = 'iso8601', timezone = 'UTC'): Timestamp
       else if (k === 'S') f.S = Number(text.slice(0, 3).padEnd(3, '0'));
       else f[k] = Number(text);
     });
-    if (f.M! < 1 || f.M! > 12 || f.d! < 1 || f.d! > 31 || f.H! > 23 || f.m! > 59 || f.s! > 60) return NaN;
-    const wall = Date.UTC(f.y!, f.M! - 1, f.d!, f.H!, f.m!, f.s!, f.S!);
+    const wall = utcFields(f.y!, f.M!, f.d!, f.H!, f.m!, f.s!, f.S!);
+    if (Number.isNaN(wall)) return NaN;
     const zone = m[keys.length + 1];
-    return zone ? wall - offsetMs(zone) : wallTimeToUtc(wall, timezone);
+    return zone ? inDateRange(wall - offsetMs(zone)) : wallTimeToUtc(wall, timezone);
   };
 }

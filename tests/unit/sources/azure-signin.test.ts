@@ -126,6 +126,21 @@ describe('Azure sign-in source', () => {
     expect(second.events.map((e) => e.event.id)).toEqual(['a2b', 'a3']);
   });
 
+  it('delivers a record dated in the future once, without moving the checkpoint past now', async () => {
+    const records = { [T1]: [signIn('a1', '2024-05-01T10:00:00Z'), signIn('bad-clock', '2999-01-01T00:00:00Z')], [T2]: [] as Record<string, unknown>[] };
+    const api = await fakeAzure(records);
+    const state = tempState();
+    cleanups.push(state.cleanup);
+    const store = state.open();
+    expect(await run(api.url, store).src.poll()).toBe(2);
+    const checkpoint = store.db.prepare('SELECT last_time, last_ids FROM azure_checkpoints WHERE tenant = ?').get(T1);
+    expect(checkpoint).toEqual({ last_time: '2024-05-01T10:00:00Z', last_ids: '["a1","bad-clock"]' });
+    records[T1].push(signIn('a2', '2024-05-01T10:05:00Z'));
+    const second = run(api.url, store);
+    expect(await second.src.poll()).toBe(1);
+    expect(second.events.map((e) => e.event.id)).toEqual(['a2']);
+  });
+
   it('reports a failing tenant, keeps reading the others, and repeats pages when the sink failed', async () => {
     const api = await fakeAzure({ [T1]: [signIn('a1', '2024-05-01T10:00:00Z')], [T2]: [signIn('b1', '2024-05-01T11:00:00Z')] });
     const state = tempState();

@@ -95,4 +95,34 @@ describe('parseDelimited', () => {
     expect(second.rows).toEqual([{ line: 2, event: expect.objectContaining({ action: 'b\nc' }) }]);
     expect(second.state.line).toBe(3);
   });
+
+  it('reports a stray quote after a bounded number of lines instead of holding every later line back', () => {
+    const f = compileFormat({ type: 'csv', columns: [{ name: 'user' }, { name: 'note' }, { name: 'n' }] });
+    const later = Array.from({ length: 600 }, (_, i) => `user${i},note${i},${i}\n`).join('');
+    const r = parseDelimited(`alice,ok,1\nbob,"unclosed,2\n${later}`, f, 'app', { line: 0 }, false);
+    expect(r.problems.map((p) => [p.code, p.line])).toEqual([['VS1004', 2]]);
+    expect(r.rows).toHaveLength(601);
+    expect(r.rows[1]).toEqual({ line: 3, event: { user: 'user0', note: 'note0', n: '0' } });
+    // A quoted value over a few lines still waits for its end.
+    const short = parseDelimited('alice,ok,1\nbob,"two\nlines', f, 'app', { line: 0 }, false);
+    expect(short.rows).toHaveLength(1);
+    expect(short.problems).toEqual([]);
+  });
+
+  it('splits a header csv-parse rejects at each delimiter, and says so (VS1014)', () => {
+    const f = compileFormat({ type: 'csv', header: true });
+    const r = parseDelimited('user,"note,n\nbob,hi,1\n', f, 'app');
+    expect(r.problems.map((p) => [p.code, p.line, p.message])).toEqual([['VS1014', 1, 'line 1, the header, cannot be parsed (quote not closed); its column names were split at each delimiter']]);
+    expect(r.rows.map((x) => x.event)).toEqual([{ user: 'bob', '"note': 'hi', n: '1' }]);
+  });
+
+  it('reads directives, comments and headers after a byte order mark', () => {
+    const w3c = compileFormat({ type: 'w3c' });
+    const logged = parseDelimited('\ufeff#Fields: date time c-ip\n2024-05-01 10:00:00 10.0.0.1\n', w3c, 'iis');
+    expect(logged.rows.map((x) => x.event)).toEqual([{ date: '2024-05-01', time: '10:00:00', 'c-ip': '10.0.0.1' }]);
+    const csvHeader = compileFormat({ type: 'csv', header: true, commentPrefix: '#' });
+    const commented = parseDelimited('\ufeff# exported\nuser,host\nbob,h1\n', csvHeader, 'app');
+    expect(commented.rows.map((x) => x.event)).toEqual([{ user: 'bob', host: 'h1' }]);
+    expect(commented.problems).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +8,7 @@ import type { LogSource } from '../../../schema/generated/log-source.js';
 import type { SourcedEvent } from '../../../runtime/sources/event-sink.js';
 import { createFileSource } from '../../../runtime/sources/file-source.js';
 import { readJsonlStream } from '../../../runtime/sources/jsonl.js';
+import { MAX_LINE_BYTES } from '../../../runtime/sources/line-stream.js';
 import type { Problem } from '../../../runtime/sources/problems.js';
 import { openStore, type Store } from '../../../runtime/state/store.js';
 
@@ -126,6 +127,25 @@ describe('JSON Lines file source', () => {
     expect(c.problems.map((p) => [p.code, p.line])).toEqual([['VS1006', 2]]);
   });
 
+  it('ends the poll when the file is truncated while a long line is being skipped (no busy loop)', async () => {
+    const { dir, open } = setup();
+    const file = path.join(dir, 'e.jsonl');
+    writeFileSync(file, `{"long":"${'x'.repeat(2000)}"}\n{"a":1}\n`);
+    const c = collector();
+    // copytruncate at the worst moment: right after the follower decided to skip the long line.
+    const report = (p: Problem) => {
+      c.report(p);
+      if (p.code === 'VS1006') truncateSync(file, 0);
+    };
+    const src = createFileSource(jsonlSource([file]), undefined, { store: open(), sink: c.sink, report }, { follow: true, chunkBytes: 64 });
+    await src.poll();
+    writeFileSync(file, '{"a":2}\n');
+    await src.poll();
+    await src.close();
+    expect(c.problems.map((p) => p.code)).toEqual(['VS1006', 'VS1008']);
+    expect(c.events.map((e) => e.event)).toEqual([{ a: 2 }]);
+  });
+
   it('does not advance the offset when the sink fails, so the batch is read again', async () => {
     const { dir, open } = setup();
     const file = path.join(dir, 'e.jsonl');
@@ -156,6 +176,23 @@ describe('delimited file source', () => {
     ]);
     expect(c.problems).toEqual([]);
   });
+
+  it('resumes at the right byte after a line with bytes that are not UTF-8', async () => {
+    const { dir, open } = setup();
+    const file = path.join(dir, 'a.csv');
+    // A Latin-1 `é` (one byte, decoded as U+FFFD), then a quoted value not finished yet.
+    writeFileSync(file, Buffer.concat([Buffer.from('alice,caf'), Buffer.from([0xe9]), Buffer.from(',1\nbob,"line one\n')]));
+    const format: LogFormat = { apiVersion: 'vigil/v1', kind: 'LogFormat', metadata: { name: 'c' }, spec: { type: 'csv', columns: [{ name: 'user' }, { name: 'note' }, { name: 'n' }] } };
+    const source: LogSource = { apiVersion: 'vigil/v1', kind: 'LogSource', metadata: { name: 'app' }, spec: { type: 'file', paths: [file], format: 'c' } };
+    const c = collector();
+    const src = createFileSource(source, format, { store: open(), sink: c.sink, report: c.report }, { follow: true });
+    await src.poll();
+    appendFileSync(file, 'line two",2\ncarol,x,3\n');
+    await src.poll();
+    await src.close();
+    expect(c.events.map((e) => [e.line, e.event.user, e.event.note])).toEqual([[1, 'alice', 'caf\ufffd'], [2, 'bob', 'line one\nline two'], [4, 'carol', 'x']]);
+    expect(c.problems).toEqual([]);
+  });
 });
 
 describe('readJsonlStream (stdin)', () => {
@@ -166,5 +203,15 @@ describe('readJsonlStream (stdin)', () => {
     expect(total).toBe(3);
     expect(batches).toEqual([2, 1]);
     expect(problems.map((p) => [p.code, p.line])).toEqual([['VS1001', 3]]);
+  });
+
+  it('skips a line longer than the bound, reported, without holding it in memory', async () => {
+    const rows: unknown[] = [];
+    const problems: Problem[] = [];
+    const long = Buffer.alloc(MAX_LINE_BYTES + 10, 0x78);
+    const total = await readJsonlStream(Readable.from([Buffer.from('{"a":1}\r\n'), long, Buffer.from('x\n{"a":2}')]), 'stdin', (b) => void rows.push(...b.map((r) => [r.line, r.event])), (p) => void problems.push(p));
+    expect(total).toBe(2);
+    expect(rows).toEqual([[1, { a: 1 }], [3, { a: 2 }]]);
+    expect(problems.map((p) => [p.code, p.line])).toEqual([['VS1006', 2]]);
   });
 });

@@ -45,4 +45,29 @@ describe('parseEventBody', () => {
     expect(parsed.error).toBeUndefined();
     expect(parsed.events).toEqual([{ a: 1, '@timestamp': '2023-11-14T22:13:20.500Z' }, { a: 2 }, { a: 3 }, { a: 4 }]);
   });
+
+  it('takes only a number, or a string holding one, as `time` (null, "", false and [] are not 1970)', () => {
+    const parsed = parseEventBody('{"event":{"a":1},"time":null}{"event":{"a":2},"time":""}{"event":{"a":3},"time":false}{"event":{"a":4},"time":[]}{"event":{"a":5},"time":" 1700000000 "}', decode, noStamp);
+    expect(parsed.events).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }, { a: 5, '@timestamp': '2023-11-14T22:13:20.000Z' }]);
+  });
+
+  it('keeps an event that cannot be decoded as its envelope text, with the ones around it, and says which', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const unreadable: [number, string][] = [];
+    const throwing = () => () => {
+      throw new RangeError('a parser gave up');
+    };
+    for (const layout of ['\n', '']) {
+      unreadable.length = 0;
+      const body = [`{"event":"before"}`, `{"event":${deep},"host":"fw"}`, `{"event":{"a":1}}`].join(layout);
+      const parsed = parseEventBody(body, decode, noStamp, (index, detail) => void unreadable.push([index, detail]));
+      expect(parsed.error).toBeUndefined();
+      expect(parsed.events).toEqual([{ message: 'before' }, { message: `{"event":${deep},"host":"fw"}` }, { a: 1 }]);
+      expect(unreadable).toEqual([[1, 'RangeError']]);
+    }
+    unreadable.length = 0;
+    const parsed = parseEventBody('{"event":"a,b"}\n{"event":{"b":2}}', throwing, noStamp, (index, detail) => void unreadable.push([index, detail]));
+    expect(parsed.events).toEqual([{ message: '{"event":"a,b"}' }, { b: 2 }]);
+    expect(unreadable).toEqual([[0, 'RangeError']]);
+  });
 });

@@ -46,6 +46,18 @@ describe('HEC receiver: /services/collector/event', () => {
     expect(events.map((e) => e.event.n)).toEqual([0, 1]);
   });
 
+  it('delivers every acknowledged event, keeping one that cannot be decoded as its text (VS1013), never dropping the request', async () => {
+    const { hec, events, problems } = await setup();
+    // Valid JSON the receiver accepts, nested too deeply to turn into a message string.
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const body = [envelope('before', { source: 'paloalto' }), `{"event":${deep},"source":"paloalto"}`, envelope({ n: 2 })].join('\n');
+    const r = await post(`${hec.url}/services/collector/event`, body, auth());
+    expect(r.status).toBe(200);
+    await hec.drained();
+    expect(events.map((e) => e.event)).toEqual([{ message: 'before' }, { message: `{"event":${deep},"source":"paloalto"}` }, { n: 2 }]);
+    expect(problems.map((p) => [p.code, p.message])).toEqual([['VS1013', 'event 1 of a request cannot be decoded (RangeError); kept as its envelope text in `message`']]);
+  });
+
   it('answers missing event and blank event with HEC codes 12 and 13', async () => {
     const { hec } = await setup();
     expect((await post(`${hec.url}/services/collector/event`, envelope({ a: 1 }) + '{"host":"x"}', auth())).json()).toEqual({ text: 'Event field is required', code: 12, 'invalid-event-number': 1 });

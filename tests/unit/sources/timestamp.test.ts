@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timestampReader, TimestampFormatError } from '../../../runtime/sources/timestamp.js';
+import { timestampReader, TimestampFormatError, wallTimeToUtc } from '../../../runtime/sources/timestamp.js';
 
 describe('timestampReader', () => {
   it('reads patterns in UTC and in an IANA zone (DST included)', () => {
@@ -30,5 +30,33 @@ describe('timestampReader', () => {
     expect(timestampReader('epoch-ms')(8.64e15)).toBe(8.64e15);
     expect(() => timestampReader('yyyy-QQ')).toThrow(TimestampFormatError);
     expect(() => timestampReader('iso8601', 'Mars/Olympus')).toThrow(RangeError);
+  });
+
+  it('reads ISO 8601 strictly: no lenient guesses, no days rolled into the next month', () => {
+    const iso = timestampReader('iso8601');
+    expect(iso('2024-02-29T10:00:00Z')).toBe(Date.UTC(2024, 1, 29, 10));
+    expect(iso('2024-01-01T00:00:00.5+01:00')).toBe(Date.UTC(2023, 11, 31, 23, 0, 0, 500));
+    expect(iso('2024-01-01 00:00:00 -0230')).toBe(Date.UTC(2024, 0, 1, 2, 30));
+    expect(iso('2024-05-01')).toBe(Date.UTC(2024, 4, 1));
+    // Date.parse reads the first two as 2001-01-01 and 2001-05-01, and rolls the others over.
+    for (const text of ['1', 'May 1', '2024-02-31T10:00:00', '2023-02-29', '2024-04-31T23:59:59Z', '2024-01-01T24:00:00Z', '+275760-09-13T00:00:00']) {
+      expect(iso(text), text).toBeNaN();
+    }
+    expect(timestampReader('yyyy/MM/dd HH:mm:ss')('2024/04/31 23:59:59')).toBeNaN();
+    expect(timestampReader('yyyy/MM/dd HH:mm:ss')('2024/02/29 23:59:59')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+  });
+
+  it('gives NaN, never a throw, for wall times at the edge of what a Date holds', () => {
+    expect(wallTimeToUtc(8.64e15, 'Europe/Amsterdam')).toBeNaN();
+    expect(wallTimeToUtc(-8.64e15, 'America/New_York')).toBeNaN();
+    expect(wallTimeToUtc(8.64e15 + 1, 'UTC')).toBeNaN();
+    expect(timestampReader('yyyy-MM-dd HH:mm:ss', 'Pacific/Kiritimati')('9999-12-31 23:59:59')).toBe(Date.UTC(9999, 11, 31, 9, 59, 59));
+  });
+
+  it('reads a field of spaces in linear time (patterns and ISO match trimmed text)', () => {
+    const spaces = ' '.repeat(200_000);
+    expect(timestampReader('yyyy-MM-dd HH:mm:ss')(`2024-01-02 03:04:05${spaces}x`)).toBeNaN();
+    expect(timestampReader('iso8601', 'Europe/Amsterdam')(`2024-01-02 03:04:05${spaces}x`)).toBeNaN();
+    expect(timestampReader('yyyy-MM-dd HH:mm:ss')(`  2024-01-02 03:04:05 +01:00  `)).toBe(Date.UTC(2024, 0, 2, 2, 4, 5));
   });
 });
