@@ -87,9 +87,20 @@ class Segment {
   }
 }
 
-/** A file's documents for storage, or undefined when a value JSON cannot carry exactly (`.inf`, -0) makes it uncacheable. */
+/**
+ * A file's documents for storage, or undefined when it is uncacheable: a value JSON cannot carry
+ * exactly (`.inf`, -0), or IR canonical JSON refuses (a lone surrogate, an infinite number).
+ */
 export function encodeFile(digest: string, docs: readonly CachedDoc[]): StoredFile | undefined {
   if (!docs.every((d) => isJsonExact(d.data))) return undefined;
+  try {
+    return encodeDocs(digest, docs);
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeDocs(digest: string, docs: readonly CachedDoc[]): StoredFile {
   const segment = new Segment();
   const stored = docs.map((d): StoredDoc => {
     let sigma: StoredSigma | null = null;

@@ -251,7 +251,7 @@ export class FileCache {
     return docs;
   }
 
-  /** Keeps the documents of a file that compiled without any diagnostic, for `save`. */
+  /** Keeps the documents of a file that compiled without any diagnostic, for `save`; a file that cannot be stored is left out. */
   put(source: Source, docs: readonly CachedDoc[]): void {
     this.load(source.origin);
     const stored = encodeFile(source.digest, docs);

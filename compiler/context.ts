@@ -1,4 +1,5 @@
-import { compareDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
+import { compareDiagnostics, diag, type Diagnostic } from './diagnostics/diagnostic.js';
+import { fileStart } from './span.js';
 import type { Reporter } from './reporter.js';
 import type { Source } from './source.js';
 import type { StageName } from './pipeline.js';
@@ -58,6 +59,8 @@ export class CompileContext implements Reporter {
   private readonly filesMentioned = new Set<string>();
   /** Set when the input itself could not be read, so no later stage has anything to do. */
   fatal = false;
+  /** Files found changed since the build read their digest (reported as VG1014 when the build ends). */
+  private readonly changed = new Set<string>();
 
   constructor(options: CompileOptions = {}) {
     this.options = options;
@@ -69,6 +72,17 @@ export class CompileContext implements Reporter {
     if (diagnostic.severity === 'error') this.filesWithErrors.add(diagnostic.span.file);
     this.filesMentioned.add(diagnostic.span.file);
     for (const r of diagnostic.related ?? []) this.filesMentioned.add(r.span.file);
+  }
+
+  /** Notes that a file's bytes are no longer those its digest was taken from. */
+  sourceChanged(file: string): void {
+    this.changed.add(file);
+  }
+
+  /** Reports each changed file once (VG1014, an error: the build's result would mix two versions of it). */
+  reportChanged(): void {
+    for (const file of [...this.changed].sort()) this.report(diag('VG1014', fileStart(file)));
+    this.changed.clear();
   }
 
   /** Whether any diagnostic (of any severity, or a related note) points into this file. */

@@ -2,7 +2,7 @@ import { CompileContext, type CompileOptions, type DiagnosticSummary } from './c
 import type { Model } from './model.js';
 import { runsBefore, type StageName } from './pipeline.js';
 import type { SigmaCompiled } from './sigma/compile-sigma.js';
-import type { Source } from './source.js';
+import { SourceChangedError, type Source } from './source.js';
 import type { Doc } from './stages/classify.js';
 import { load, type Input } from './stages/load.js';
 import { parse } from './stages/parse.js';
@@ -57,6 +57,17 @@ export type CompileResult = (
  */
 export async function compile(input: Input, opts: CompileOptions = {}): Promise<CompileResult> {
   const ctx = new CompileContext(opts);
+  try {
+    return await runStages(input, opts, ctx);
+  } catch (error) {
+    // A file saved during the build: what was compiled would mix two versions of it.
+    if (!(error instanceof SourceChangedError)) throw error;
+    ctx.sourceChanged(error.path);
+    return finish(ctx, undefined);
+  }
+}
+
+async function runStages(input: Input, opts: CompileOptions, ctx: CompileContext): Promise<CompileResult> {
   const until = opts.until;
   // The cache holds results up to the check stage, so only runs that reach it use the cache.
   const cache = opts.cacheDir !== undefined && runsBefore('check', until) ? FileCache.open(opts.cacheDir, opts.sigma ?? {}) : undefined;
@@ -90,6 +101,7 @@ interface Lowered {
 }
 
 function finish(ctx: CompileContext, cache: CacheStats | undefined, model?: Model, sigma?: ReadonlyMap<Doc, SigmaCompiled>, lowered?: Lowered): CompileResult {
+  ctx.reportChanged();
   const report = ctx.summary();
   const common = { report, sources: ctx.sources, timings: ctx.timings, ...(cache ? { cache: { ...cache } } : {}) };
   if (!ctx.failed && model !== undefined && sigma !== undefined) return { ok: true, model, sigma, ...(lowered ?? {}), ...common };

@@ -19,6 +19,13 @@ export interface Source {
   readonly stat?: string;
 }
 
+/** Thrown by a stage that finds a file's bytes are no longer those the build started with (an editor saved it meanwhile). */
+export class SourceChangedError extends Error {
+  constructor(readonly path: string) {
+    super(`\`${path}\` changed during the build`);
+  }
+}
+
 /** A 1-based line and a 1-based column counted in UTF-16 code units. */
 export interface LineCol {
   readonly line: number;

@@ -220,6 +220,17 @@ function policiesOf(content: Readonly<Record<string, unknown>>): PolicySet | str
 
 /** Re-validates, loads and self-tests a verified bundle, its rule packs found through `packs`; never throws. `store` keeps policy state. */
 export async function prepareBundle(bytes: Uint8Array, version: number, identity?: string, store?: StateStore, collector?: CollectorBaseline, packs: PackLookup = () => undefined): Promise<Prepared | ActivationFailure> {
+  try {
+    return await prepare(bytes, version, identity, store, collector, packs);
+  } catch (error) {
+    // A signed document the checks themselves cannot walk (nested thousands of levels deep makes
+    // the schema validator overflow its stack) is refused like any other bad bundle, so the agent
+    // marks it bad instead of fetching and testing it again on every poll.
+    return failure('VA2001', `the bundle cannot be checked (${error instanceof Error ? error.name : 'error'})`);
+  }
+}
+
+async function prepare(bytes: Uint8Array, version: number, identity: string | undefined, store: StateStore | undefined, collector: CollectorBaseline | undefined, packs: PackLookup): Promise<Prepared | ActivationFailure> {
   let doc: unknown;
   try {
     doc = parseJsonBytes(bytes);

@@ -123,7 +123,7 @@ export interface UpdateOptions {
   /** Directory of trusted TUF metadata, kept across restarts (rollback and freeze protection). */
   readonly metadataDir: string;
   readonly group: string;
-  /** Largest bundle accepted, whatever the metadata says. */
+  /** Largest bundle accepted, its rule packs included (default 256 MiB), whatever the metadata says. */
   readonly maxBundleBytes?: number;
   /** Rule packs the agent already holds (verified), so they are not downloaded again. */
   readonly havePack?: PackLookup;
@@ -276,6 +276,9 @@ async function updateIn(opts: UpdateOptions, scratch: string): Promise<UpdateOut
   // The rule packs the bundle pins: only those the agent does not hold yet are downloaded.
   const refs = checkPackTargets(checked.document, targets.signed.targets);
   if ('code' in refs) return { kind: 'refused', refusals: [refs] };
+  // The cap holds for the bundle with its packs: the rules are most of a bundle's size.
+  const total = refs.reduce((n, r) => n + r.length, info.length);
+  if (total > cap) return { kind: 'refused', refusals: [refusal('VR1010', targetFilePath(bundlePath), { actual: total, limit: cap })] };
   const all = new Map<string, Uint8Array>();
   const downloaded = new Map<string, Uint8Array>();
   for (const ref of refs) {

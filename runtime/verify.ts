@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Metadata, MetadataKind, type Root, type TargetFile, type Targets } from '@tufjs/models';
 import { Updater } from 'tuf-js';
-import { canonicalJson, parseJsonBytes, sha256Hex } from './bundle/canonical.js';
-import { diagnoseMetadata, signatureRefusal } from './bundle/diagnose.js';
-import { SUPPORTED_IR_VERSIONS, type BundleDocument, type Capabilities } from './bundle/envelope.js';
+import { canonicalBytes, canonicalJson, parseJsonBytes, sha256Hex } from './bundle/canonical.js';
+import { diagnoseMetadata, MAX_LENGTH, signatureRefusal } from './bundle/diagnose.js';
+import { type BundleDocument, type Capabilities } from './bundle/envelope.js';
+import { AGENT_CAPABILITIES } from './engine/capabilities.js';
 import { LocalFetcher, UnsafeNameError } from './bundle/local-fetcher.js';
 import { fileRole, groupOfTargetPath, isSafePath, isSafeSegment, provenanceTargetPath, TARGETS_DIR, targetFilePath } from './bundle/layout.js';
 import { parseRoot } from './bundle/metadata.js';
@@ -36,6 +37,7 @@ export interface VerifyOptions {
   readonly group?: string;
   /** Trusted-metadata cache (an agent's state): enables rollback protection; updated on success. */
   readonly stateDir?: string;
+  /** What the bundle may use; by default exactly what this agent runs (its IR versions and features), so verify refuses what an agent would. */
   readonly capabilities?: Capabilities;
 }
 
@@ -117,7 +119,7 @@ async function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Ar
   const pathGroup = groupOfTargetPath(info.path) ?? '';
   // A bundle for another group than the one asked for is refused as such first (mix-and-match).
   if (opts.group !== undefined && pathGroup !== opts.group) return refusal('VR1008', targetFilePath(info.path), { expected: opts.group, actual: pathGroup });
-  const checked = checkVerifiedBundle(pathGroup, info, bytes, provenance, root, opts.capabilities ?? { irVersions: SUPPORTED_IR_VERSIONS });
+  const checked = checkVerifiedBundle(pathGroup, info, bytes, provenance, root, opts.capabilities ?? AGENT_CAPABILITIES);
   if ('code' in checked) return checked;
   const inputs = await checkInputManifest(checked.statement, pathGroup, all, fetch);
   if (inputs) return inputs;
@@ -161,35 +163,97 @@ const manifestProblems = new WeakMap<Uint8Array, string>();
 /** Ticks off every file in OUT: each must be verified metadata, a signed target (checked above), or a root of the chain. */
 function tickOff(files: readonly string[], fetcher: LocalFetcher, signed: ReadonlySet<string>, start: Metadata<Root>): Refusal[] {
   const out: Refusal[] = [];
+  const history = new Map<number, string>();
   for (const rel of files) {
     const role = fileRole(rel);
     if (role.kind === 'target' && signed.has(role.targetPath)) continue;
     if ((role.kind === 'timestamp' || role.kind === 'snapshot' || role.kind === 'targets' || role.kind === 'root') && fetcher.served.has(rel)) continue;
-    if (role.kind === 'root' && role.version <= start.signed.version && fetcher.size(rel) !== undefined) {
-      // Roots up to the trusted one are history: each must be a well-formed, self-signed root of
-      // its version, and the trusted version must carry the same signed content as the trust root.
-      try {
-        const old = parseRoot(fetcher.read(rel));
-        const why = signatureRefusal(rel, old, 'root', old.signed, new Map());
-        if (why) out.push(why);
-        else if (old.signed.version !== role.version) out.push(refusal('VR1006', rel, { detail: `it holds root version ${old.signed.version}` }));
-        else if (role.version === start.signed.version && canonicalJson(old.signed.toJSON()) !== canonicalJson(start.signed.toJSON())) {
-          out.push(refusal('VR1001', rel, { detail: 'it differs from the trusted root of the same version' }));
-        }
-      } catch (error) {
-        out.push(refusal('VR1001', rel, { detail: `it is not root metadata (${(error as Error).message})` }));
-      }
+    if (role.kind === 'root' && role.version <= start.signed.version && fetcher.size(rel) !== undefined) history.set(role.version, rel);
+    else out.push(refusal('VR1013', rel));
+  }
+  out.push(...checkHistory(history, fetcher, start));
+  return out;
+}
+
+/**
+ * Roots up to the trusted one are history, checked newest first as TUF chains them: the trusted
+ * version must carry the trusted root's signed content, and each older root must be signed by
+ * its own keys and be the root whose keys signed the next one. A root the chain does not reach
+ * (a gap, or a file signed only by keys the next root never trusted) is refused, not ticked off.
+ */
+function checkHistory(history: ReadonlyMap<number, string>, fetcher: LocalFetcher, start: Metadata<Root>): Refusal[] {
+  const out: Refusal[] = [];
+  // The newest root that is verified, and its file: the one an older root must have signed.
+  let next: { readonly root: Metadata<Root>; readonly rel: string } | undefined = { root: start, rel: '' };
+  for (const version of [...history.keys()].sort((a, b) => b - a)) {
+    const rel = history.get(version)!;
+    const size = fetcher.size(rel) ?? 0;
+    if (size > MAX_LENGTH.root) {
+      out.push(refusal('VR1010', rel, { actual: size, limit: MAX_LENGTH.root }));
+      next = undefined;
       continue;
     }
-    out.push(refusal('VR1013', rel));
+    const bytes = fetcher.read(rel);
+    let old: Metadata<Root>;
+    try {
+      old = parseRoot(bytes);
+    } catch (error) {
+      out.push(refusal('VR1001', rel, { detail: `it is not root metadata (${(error as Error).message})` }));
+      next = undefined;
+      continue;
+    }
+    const why = signatureRefusal(rel, old, 'root', old.signed, new Map());
+    const form = metadataFormProblem(bytes);
+    if (why) out.push(why);
+    else if (form) out.push(refusal('VR1001', rel, { detail: form }));
+    else if (old.signed.version !== version) out.push(refusal('VR1006', rel, { detail: `it holds root version ${old.signed.version}` }));
+    else if (version === start.signed.version) {
+      if (canonicalJson(old.signed.toJSON()) !== canonicalJson(start.signed.toJSON())) out.push(refusal('VR1001', rel, { detail: 'it differs from the trusted root of the same version' }));
+      else next = { root: old, rel };
+      continue;
+    } else if (next === undefined || next.root.signed.version !== version + 1) {
+      out.push(refusal('VR1001', rel, { detail: `root version ${version + 1} is missing or refused, so this root does not chain to the trusted one` }));
+    } else {
+      const unsigned = signatureRefusal(next.rel, next.root, 'root', old.signed, new Map());
+      if (unsigned) out.push(refusal('VR1001', rel, { detail: `its root keys did not sign root version ${version + 1}, so it is not that root's predecessor` }));
+      else {
+        next = { root: old, rel };
+        continue;
+      }
+    }
+    next = undefined;
   }
   return out;
+}
+
+/** Why metadata bytes are not the canonical JSON of exactly `{signatures, signed}`, or undefined when they are. */
+function metadataFormProblem(bytes: Uint8Array): string | undefined {
+  try {
+    const json = parseJsonBytes(bytes);
+    const keys = json !== null && typeof json === 'object' && !Array.isArray(json) ? Object.keys(json).sort() : [];
+    if (keys.join(',') !== 'signatures,signed') return 'it must hold exactly `signed` and `signatures`';
+    return Buffer.from(canonicalBytes(json)).equals(Buffer.from(bytes)) ? undefined : 'it is not canonical JSON, so it holds bytes no signature covers';
+  } catch (error) {
+    return `it cannot be read as canonical JSON (${error instanceof Error ? error.name : 'error'})`;
+  }
+}
+
+/** Why OUT could not be listed: a path too long or looping is an unsafe name; anything else, a file that cannot be checked. */
+function listingRefusal(out: string, error: NodeJS.ErrnoException): Refusal {
+  const rel = error.path ? path.relative(out, error.path).split(path.sep).join('/') || '.' : '.';
+  if (error.code === 'ENAMETOOLONG' || error.code === 'ELOOP') return refusal('VR1011', rel, { name: rel.length > 120 ? `${rel.slice(0, 120)}…` : rel });
+  return refusal('VR1001', rel, { detail: `it cannot be listed (${error.code ?? 'error'})` });
 }
 
 /** The whole verification, with a scratch directory for tuf-js's metadata cache and downloads. */
 async function verifyIn(opts: VerifyOptions, scratch: string): Promise<VerifyResult> {
   const trustName = opts.trustName ?? 'root.json';
-  const files = await listFiles(opts.out);
+  let files: string[];
+  try {
+    files = await listFiles(opts.out);
+  } catch (error) {
+    return refused([listingRefusal(opts.out, error as NodeJS.ErrnoException)]);
+  }
   if (files.length === 0) return refused([refusal('VR1014', opts.out)]);
   const unsafe = files.filter((f) => !isSafePath(f)).map((f) => refusal('VR1011', f, { name: f }));
   if (unsafe.length > 0) return refused(unsafe);
@@ -214,6 +278,14 @@ async function verifyIn(opts: VerifyOptions, scratch: string): Promise<VerifyRes
     return refused([why ?? fallback(error)]);
   }
 
+  // Signatures cover `signed` only: bytes around it (a duplicate key JSON.parse drops, padding)
+  // would pass unseen. Every metadata file is canonical JSON of exactly `signed` and `signatures`.
+  const loose = [...fetcher.served].filter(([rel]) => fileRole(rel).kind !== 'target').flatMap(([rel, bytes]) => {
+    const problem = metadataFormProblem(bytes);
+    return problem ? [refusal('VR1001', rel, { detail: problem })] : [];
+  });
+  if (loose.length > 0) return refused(loose);
+
   const finalRoot = parseRoot(await readFile(path.join(metaDir, 'root.json'))).signed;
   const targets = Metadata.fromJSON(MetadataKind.Targets, parseJsonBytes(await readFile(path.join(metaDir, 'targets.json'))) as never) as Metadata<Targets>;
   const all = targets.signed.targets;
@@ -221,8 +293,8 @@ async function verifyIn(opts: VerifyOptions, scratch: string): Promise<VerifyRes
   const unsafeRoles = (targets.signed.delegations?.roles ? Object.keys(targets.signed.delegations.roles) : []).filter((r) => !isSafeSegment(r)).map((r) => refusal('VR1011', 'targets.json', { name: r }));
   if (unsafeTargets.length + unsafeRoles.length > 0) return refused([...unsafeTargets, ...unsafeRoles]);
 
-  const wanted = opts.bundle !== undefined ? [opts.bundle, provenanceTargetPath(groupOfTargetPath(opts.bundle) ?? '')].filter((p) => p in all) : Object.keys(all).sort();
-  if (opts.bundle !== undefined && !(opts.bundle in all)) return refused([refusal('VR1013', targetFilePath(opts.bundle))]);
+  const wanted = opts.bundle !== undefined ? [opts.bundle, provenanceTargetPath(groupOfTargetPath(opts.bundle) ?? '')].filter((p) => Object.hasOwn(all, p)) : Object.keys(all).sort();
+  if (opts.bundle !== undefined && !Object.hasOwn(all, opts.bundle)) return refused([refusal('VR1013', targetFilePath(opts.bundle))]);
   const verifiedBytes = new Map<string, Uint8Array>();
   const refusals: Refusal[] = [];
   // Each target is downloaded (and checked against targets.json by tuf-js) once, even when several bundles share it.

@@ -100,6 +100,13 @@ const CORE_CODES = {
     message: 'no .yml or .yaml files found',
     hint: 'point `vigil check` at the directory that holds the policy files',
   },
+  VG1014: {
+    slug: 'changed-during-build',
+    severity: 'error',
+    title: 'A file changed while it was being compiled',
+    message: 'the file changed while it was being compiled',
+    hint: 'build again (`vigil compile --watch` does so by itself once the file is saved)',
+  },
   VG2001: {
     slug: 'unknown-field',
     severity: 'error',

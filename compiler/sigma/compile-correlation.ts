@@ -20,7 +20,9 @@ const BOUNDS = ['gt', 'gte', 'lt', 'lte', 'eq', 'neq'] as const;
 /** Parses `30s`, `5m`, `1h`, `7d`, `2w`, `1M`, `1y` into milliseconds. */
 export function parseTimespan(text: string): number | undefined {
   const m = /^(\d+)([smhdwMy])$/.exec(text.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+  // Hundreds of digits give Infinity, which no bundle can carry: not a timespan.
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /** Metadata shared by every compiled rule kind. */

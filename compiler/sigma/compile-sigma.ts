@@ -151,6 +151,30 @@ function resolvePipeline(source: Source, options: SigmaOptions, reporter: Report
 
 /** Compiles one Sigma document to IR, reporting every problem it finds; undefined when it has errors. */
 export function compileSigmaDoc(input: SigmaDocInput, reporter: Reporter, options: SigmaOptions = {}): SigmaCompiled | undefined {
+  const compiled = compileDoc(input, reporter, options);
+  const problem = compiled && unencodable(compiled.ir);
+  if (!problem) return compiled;
+  // Bundles are canonical JSON (UTF-8): a value it cannot carry is the rule's error, not an internal one.
+  reporter.report(diag('VG6008', spanOfNode(input.source.path, input.doc.contents as never), { what: 'the compiled rule', expected: 'text and finite numbers', actual: problem }));
+  return undefined;
+}
+
+/** A high surrogate not followed by a low one, or a low one not after a high one (String#isWellFormed is ES2024). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What in a value canonical JSON cannot encode (a number beyond ±1.8e308, a lone UTF-16 surrogate from a `\\u` escape), or undefined. */
+function unencodable(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `the number ${String(value)}`;
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value) ? undefined : 'a string with an unpaired surrogate (`\\uD800`–`\\uDFFF` escape)';
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const member of Array.isArray(value) ? value : Object.values(value)) {
+    const problem = unencodable(member);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function compileDoc(input: SigmaDocInput, reporter: Reporter, options: SigmaOptions): SigmaCompiled | undefined {
   const { source } = input;
   const root = rootMap(input.doc);
   if (!root) {

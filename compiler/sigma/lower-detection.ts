@@ -165,6 +165,8 @@ function lowerValue(item: ValueItem, chain: ModifierChain, ctx: LowerContext, ke
   if (chain.datePart || chain.compare) {
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
     if (Number.isNaN(n)) return bad(ctx, item, what, 'a number', typeName(v));
+    // `1e999` is Infinity, which no bundle (canonical JSON) can carry.
+    if (!Number.isFinite(n)) return bad(ctx, item, what, 'a finite number', `\`${String(v)}\``);
     if (chain.datePart) return [{ t: 'date', part: chain.datePart, op: chain.compare ?? 'eq', v: n }];
     return [{ t: 'num', op: chain.compare!, v: n }];
   }

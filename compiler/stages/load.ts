@@ -61,7 +61,7 @@ export async function load(input: Input, ctx: CompileContext, known?: KnownDiges
     const stat = known === undefined ? undefined : file.stat?.(before);
     const digest = stat === undefined ? undefined : known?.(origin, file.path, stat);
     if (stat !== undefined && digest !== undefined) {
-      const source = unreadSource(file, origin, digest, stat);
+      const source = unreadSource(file, origin, digest, stat, (path) => ctx.sourceChanged(path));
       ctx.sources.set(file.path, source);
       sources.push(source);
       continue;
@@ -117,8 +117,10 @@ function cleanSource(file: string, bytes: Uint8Array, origin: Origin, stat: stri
 /**
  * A file the cache vouches for by its stat signature: its digest is the cached one, and its
  * bytes are read only if its text is asked for (a code frame, or a stage that parses it again).
+ * Bytes read that late are checked against that digest: a file saved during the build is
+ * reported through `changed` (the build then fails and is run again), never mixed in.
  */
-function unreadSource(file: FoundFile, origin: Origin, digest: string, stat: string): Source {
+function unreadSource(file: FoundFile, origin: Origin, digest: string, stat: string, changed: (path: string) => void): Source {
   let text: string | undefined;
   return {
     path: file.path,
@@ -131,9 +133,14 @@ function unreadSource(file: FoundFile, origin: Origin, digest: string, stat: str
       try {
         bytes = file.read(Number.MAX_SAFE_INTEGER);
       } catch {
+        changed(file.path);
         return (text = '');
       }
-      return (text = bytes instanceof Uint8Array ? decode(bytes).text : '');
+      if (!(bytes instanceof Uint8Array) || createHash('sha256').update(bytes).digest('hex') !== digest) {
+        changed(file.path);
+        return (text = '');
+      }
+      return (text = decode(bytes).text);
     },
   };
 }

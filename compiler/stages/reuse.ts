@@ -2,7 +2,7 @@ import type { Document } from 'yaml';
 import type { CachedDoc, CacheStats, FileCache } from '../cache.js';
 import type { CompileContext } from '../context.js';
 import type { SigmaCompiled } from '../sigma/compile-sigma.js';
-import type { Source } from '../source.js';
+import { SourceChangedError, type Source } from '../source.js';
 import { isSigmaKind, type Doc } from './classify.js';
 import { parseDocuments } from './parse.js';
 
@@ -42,8 +42,9 @@ function lazyDoc(source: Source, cached: CachedDoc, stats: CacheStats): Doc {
         stats.reparsed++;
       }
       const doc = list[cached.index];
-      // The text has the digest the entry was keyed by, so the document is there.
-      if (!doc) throw new Error(`cached document ${cached.index} of \`${source.path}\` is missing`);
+      // A text with the digest the entry was keyed by has the document; else the file was saved
+      // during the build (its read noted that, and compile() turns this into VG1014).
+      if (!doc) throw new SourceChangedError(source.path);
       return (parsed = doc);
     },
   };

@@ -23,6 +23,8 @@ export class LocalFetcher implements Fetcher {
   /** OUT-relative path → bytes served (and so checked by the Updater or by `TargetFile.verify`). */
   readonly served = new Map<string, Uint8Array>();
   readonly baseUrl: string;
+  /** Directories of OUT already found to be directories themselves (not symlinks to one). */
+  private readonly realDirectories = new Set<string>();
   private counter = 0;
 
   constructor(private readonly root: string, private readonly scratch: string) {
@@ -37,14 +39,27 @@ export class LocalFetcher implements Fetcher {
     return rel;
   }
 
-  /** Size of a regular file under OUT, or undefined when absent or not a regular file. */
+  /** Size of a regular file under OUT, or undefined when absent, not a regular file, or reached through a symlink. */
   size(rel: string): number | undefined {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) if (!this.isRealDirectory(parts.slice(0, i).join('/'))) return undefined;
     try {
-      const st = lstatSync(path.join(this.root, ...rel.split('/')));
+      const st = lstatSync(path.join(this.root, ...parts));
       return st.isFile() ? st.size : undefined;
     } catch {
       return undefined;
     }
+  }
+
+  private isRealDirectory(rel: string): boolean {
+    if (this.realDirectories.has(rel)) return true;
+    try {
+      if (!lstatSync(path.join(this.root, ...rel.split('/'))).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+    this.realDirectories.add(rel);
+    return true;
   }
 
   /** Reads an OUT-relative file (callers check the size first). */

@@ -44,7 +44,8 @@ export function rulePackRefs(content: Readonly<Record<string, unknown>>): readon
   const refs = content.rulePacks;
   if (refs === undefined) return [];
   if (!Array.isArray(refs)) return '`content.rulePacks` must be an array';
-  if (content.rules !== undefined) return 'a bundle has `content.rules` or `content.rulePacks`, not both';
+  // One place for the rules: an agent that read one and ignored the other would run other rules than verified.
+  if (content.rules !== undefined || content.detection !== undefined) return 'a bundle has `content.rules`, `content.detection` or `content.rulePacks`, only one of them';
   const seen = new Set<string>();
   for (const [i, r] of refs.entries()) {
     const ref = r as Partial<RulePackRef> | null;
@@ -100,6 +101,7 @@ export function resolveRulePacks(document: BundleDocument, lookup: PackLookup): 
   const refs = rulePackRefs(document.content);
   if (typeof refs === 'string') return refs;
   if (document.content.rulePacks === undefined) return document;
+  if (!document.features.includes(RULE_PACKS_FEATURE)) return `a bundle with \`content.rulePacks\` must declare the \`${RULE_PACKS_FEATURE}\` feature`;
   const rules: unknown[] = [];
   for (const ref of refs) {
     const bytes = lookup(ref.sha256);

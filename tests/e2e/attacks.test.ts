@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Metadata, MetadataKind, TargetFile, type Targets } from '@tufjs/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +208,75 @@ describe('attacks on a signed repository', () => {
     signMetadata(md, [ci.key]);
     await writeFile(file, metadataBytes(md));
     expectRefused(await verify(out, trustFile), 'VR1012', 'timestamp.json');
+  });
+
+  it('refuses a forged or oversized history root: older roots must chain to the trusted one (VR1001, VR1010)', async () => {
+    const next = await keyFile(dir, 'next');
+    const mallory = await keyFile(dir, 'mallory');
+    const v1 = await readFile(trustFile);
+    const all = { keys: [next.key], threshold: 1 };
+    const v2 = rotateRoot(v1, { root: all, targets: all, snapshot: all, timestamp: all, expires: '2099-01-01T00:00:00Z' }, [ci.key, next.key]);
+    const trust2 = path.join(dir, 'root-v2.json');
+    await writeFile(trust2, v2);
+    const out = path.join(dir, 'history');
+    await publish(out, { roots: [v1, v2], keys: [next.key] });
+    expect(await verify(out, trust2)).toEqual({ exit: 0, refusals: [] });
+    // A well-formed root 1, self-signed by keys root 2 never trusted: not root 2's predecessor.
+    const forged = path.join(dir, 'history-forged');
+    await cp(out, forged, { recursive: true });
+    await writeFile(path.join(forged, '1.root.json'), simpleRoot([mallory.key]));
+    const v = await verify(forged, trust2);
+    expectRefused(v, 'VR1001', '1.root.json');
+    expect(v.refusals[0]?.message).toContain('did not sign root version 2');
+    // A huge (sparse) file is refused by its size, never read.
+    const huge = path.join(dir, 'history-huge');
+    await cp(out, huge, { recursive: true });
+    await truncate(path.join(huge, '1.root.json'), 1 << 30);
+    expectRefused(await verify(huge, trust2), 'VR1010', '1.root.json');
+  });
+
+  it('refuses, as the agent does, a signed bundle that declares a feature no agent implements (VR1016)', async () => {
+    const out = path.join(dir, 'future-feature');
+    await publish(out, { roots: [await readFile(trustFile)], keys: [ci.key], bundles: [{ group: 'g1', document: { ...bundleDoc('g1'), features: ['future.kernel-hooks'] } }] });
+    const v = await verify(out, trustFile);
+    expectRefused(v, 'VR1016', 'targets/groups/g1/bundle.json');
+    expect(v.refusals[0]?.message).toContain('future.kernel-hooks');
+  });
+
+  it('refuses a directory tree nested past the system\'s path limit as an unsafe name (VR1011), not an internal error', async () => {
+    const out = await copy('deep-dirs');
+    // Created one level at a time from inside (relative names), as only a process that changes directory can.
+    const made = spawnSync(process.execPath, ['-e', "const fs = require('fs'); process.chdir(process.argv[1]); for (let i = 0; i < 25; i++) { fs.mkdirSync('d'.repeat(200)); process.chdir('d'.repeat(200)); }", path.join(out, 'targets')]);
+    expect(made.status).toBe(0);
+    const v = await verify(out, trustFile);
+    expectRefused(v, 'VR1011');
+    expect(v.refusals[0]?.file).toMatch(/^targets\/d{200}\//);
+    // Removed the same way (a recursive rm from outside meets the same limit).
+    const removed = spawnSync(process.execPath, ['-e', "const fs = require('fs'); process.chdir(process.argv[1]); for (let i = 0; i < 25; i++) process.chdir('d'.repeat(200)); for (let i = 0; i < 25; i++) { process.chdir('..'); fs.rmdirSync('d'.repeat(200)); }", path.join(out, 'targets')]);
+    expect(removed.status).toBe(0);
+  });
+
+  it('never reads a bundle through a symlinked directory, even when asked for that one bundle', async () => {
+    const out = await copy('linked-dir');
+    const elsewhere = path.join(dir, 'linked-dir-groups');
+    await rename(path.join(out, 'targets/groups'), elsewhere);
+    await symlink(elsewhere, path.join(out, 'targets/groups'));
+    expectRefused(await verify(path.join(out, 'targets/groups/g1/bundle.json'), trustFile), 'VR1014', 'targets/groups/g1/bundle.json');
+  });
+
+  it('refuses metadata with bytes outside its signed content: a duplicate key, padding, an extra member (VR1001)', async () => {
+    const cases: [string, (text: string) => string][] = [
+      ['targets.json', (t) => `{"signed":{"version":999},${t.slice(1)}`],
+      ['targets.json', (t) => `${t}${' '.repeat(1000)}`],
+      ['timestamp.json', (t) => `${t.slice(0, -1)},"x":1}`],
+    ];
+    for (const [file, change] of cases) {
+      const out = await copy(`loose-${file}-${cases.findIndex((c) => c[1] === change)}`);
+      await writeFile(path.join(out, file), change(await readFile(path.join(out, file), 'utf8')));
+      const v = await verify(out, trustFile);
+      expectRefused(v, 'VR1001', file);
+      expect(v.refusals[0]?.message).toMatch(/not canonical JSON|exactly `signed` and `signatures`/);
+    }
   });
 
   it('refuses an extra file that no signature covers, naming it (VR1013)', async () => {

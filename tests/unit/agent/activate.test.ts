@@ -40,6 +40,14 @@ describe('prepareBundle', () => {
     expect(await code({ irVersion: 1, features: [], group: 'g1', content: { rules: [], selfTest: [{ rule: 7 }] } })).toBe('VA2001');
   });
 
+  it('refuses, never throws on, a document nested too deeply for its checks to walk (VA2001)', async () => {
+    const rule = { type: 'detection', id: 'deep', title: 'deep', logsource: {}, attribution: {}, variants: [] };
+    // A condition under 20,000 `not`s, written by hand: serializers recurse too.
+    const text = `{"content":{"rules":[${JSON.stringify(rule).replace('"variants":[]', `"variants":[{"condition":${'{"arg":'.repeat(20_000)}{"field":"A","op":"field","tests":[{"t":"eq","v":"x"}]}${',"op":"not"}'.repeat(20_000)}}]`)}]},"features":[],"group":"g1","irVersion":1}`;
+    const r = await prepareBundle(new TextEncoder().encode(text), 1);
+    expect('code' in r && [r.code, r.message]).toEqual(['VA2001', expect.stringContaining('the bundle cannot be checked (RangeError)')]);
+  });
+
   it('refuses a bundle whose rules the engine cannot build (VA2002)', async () => {
     const rule = { type: 'detection', id: 'bad-re', title: 'bad', logsource: {}, attribution: {}, variants: [{ condition: { op: 'field', field: 'A', tests: [{ t: 're', v: '(', flags: '' }] } }] };
     expect(await code({ irVersion: 1, features: [], group: 'g1', content: { rules: [rule] } })).toBe('VA2002');

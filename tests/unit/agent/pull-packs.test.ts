@@ -60,4 +60,16 @@ describe('updateBundle and rule packs', () => {
     expect(first.downloaded).not.toContain(second.downloaded[0]);
     await rm(metadataDir, { recursive: true, force: true });
   });
+
+  it('counts the packs in maxBundleBytes: a small bundle pinning large packs is refused before they are downloaded (VR1010)', async () => {
+    const metadataDir = await mkdtemp(path.join(tmpdir(), 'vigil-pull-packs-cap-'));
+    await f.publish([{ group: 'g1', document: bundleDocument('g1', { rules: manyRules('low'), selfTest: [] }) }]);
+    const targets = JSON.parse(await readFile(path.join(f.out, 'targets.json'), 'utf8')) as { signed: { targets: Record<string, { length: number }> } };
+    const bundleLength = targets.signed.targets['groups/g1/bundle.json']!.length;
+    requested.length = 0;
+    const outcome = await updateBundle({ fetcher: new HttpFetcher({ base }), trust: f.trust, metadataDir, group: 'g1', maxBundleBytes: bundleLength + 100 });
+    expect(outcome).toMatchObject({ kind: 'refused', refusals: [{ code: 'VR1010', file: 'targets/groups/g1/bundle.json' }] });
+    expect(requested.filter((u) => u.startsWith('/targets/packs/'))).toEqual([]);
+    await rm(metadataDir, { recursive: true, force: true });
+  });
 });

@@ -73,7 +73,10 @@ describe('rule packs', () => {
     expect(rulePackRefs({ rulePacks: {} })).toMatch(/must be an array/);
     expect(rulePackRefs({ rulePacks: [{ path: '../../etc/passwd', sha256: 'a'.repeat(64), length: 1, rules: 1 }] })).toMatch(/rulePacks\[0\]/);
     expect(rulePackRefs({ rulePacks: [pack.ref, pack.ref] })).toMatch(/twice/);
-    expect(rulePackRefs({ rules: [], rulePacks: [] })).toMatch(/not both/);
+    expect(rulePackRefs({ rules: [], rulePacks: [] })).toMatch(/only one of them/);
+    // Packs beside an IR document would be checked, then ignored by an agent that reads `detection`.
+    expect(rulePackRefs({ detection: { version: 1, rules: [] }, rulePacks: [] })).toMatch(/only one of them/);
+    expect(resolveRulePacks({ ...doc, features: [] }, () => undefined)).toMatch(/must declare the `rule-packs` feature/);
   });
 });
 

@@ -86,4 +86,12 @@ describe('cache pack', () => {
   it('does not store a value JSON would change', () => {
     expect(encodeFile('d'.repeat(64), [{ ...docs[1]!, data: { n: Infinity } }])).toBeUndefined();
   });
+
+  it('leaves out, without throwing, a file whose IR canonical JSON cannot encode', () => {
+    for (const title of ['lone \ud800 surrogate', 'fine']) {
+      const bad = freezeJson({ ...(ir as unknown as Record<string, unknown>), title, ...(title === 'fine' ? { level: Infinity } : {}) }) as unknown as Rule;
+      const sigma = { type: 'rule' as const, id: data.id, title, ir: bad };
+      expect(encodeFile('d'.repeat(64), [{ ...docs[0]!, sigma }])).toBeUndefined();
+    }
+  });
 });

@@ -331,6 +331,30 @@ describe('compile cache: files vouched for by their stat signature', () => {
     expect(documents(warm)).toEqual(documents(await compile({ dir: repo }, { sigma: { pipeline: 'windows' } })));
   });
 
+  it('fails with VG1014, never mixing versions, when a vouched-for file is saved during the build', async () => {
+    const repo = path.join(tmp, 'stat-saved');
+    writeFilesIn(repo, FILES);
+    const cacheDir = path.join(tmp, 'c-stat-saved');
+    await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    const file = path.join(repo, 'packages/all.yaml');
+    const original = readFileSync(file, 'utf8');
+    let saved = false;
+    // An editor saves the package (which later stages parse again for spans) right after loading.
+    const racy = await compile({ dir: repo }, { ...opts(cacheDir, OLD_ENOUGH), onProgress: (stage: string) => {
+      if (stage === 'parse' && !saved) {
+        saved = true;
+        writeFileSync(file, original.replace('[alpha, beta, gamma]', '[alpha]'));
+      }
+    } });
+    expect(saved).toBe(true);
+    expect(racy.ok).toBe(false);
+    expect(racy.report.diagnostics.map((d) => [d.code, d.span.file])).toEqual([['VG1014', 'packages/all.yaml']]);
+    // The next build reads the saved file and succeeds.
+    const next = await compile({ dir: repo }, opts(cacheDir, OLD_ENOUGH));
+    expect(next.ok).toBe(true);
+    expect(next.sources.get('packages/all.yaml')?.digest).toBe(sha256(readFileSync(file)));
+  });
+
   it('always reads files that changed within the slack before the build (they may change again unseen)', async () => {
     const repo = path.join(tmp, 'stat-racy');
     writeFilesIn(repo, FILES);

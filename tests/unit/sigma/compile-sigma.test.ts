@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
 import { compileText, codesAt, rule } from './compile-helper.js';
+import { parseTimespan } from '../../../compiler/sigma/compile-correlation.js';
 import type { DetectionRule, Expr } from '../../../runtime/engine/ir.js';
 
 function condition(text: string): Expr {
@@ -45,6 +46,19 @@ describe('compileSigmaDoc: diagnostics with file, line and column', () => {
       rule("  sel:\n    A|re: '(a'\n    B|cidr: 10.0.0.0/33\n    C|exists: yes please\n    D|gt: ten\n  condition: sel"),
     );
     expect(codesAt(diags, source)).toEqual(['VG6006@6:11', 'VG6007@7:13', 'VG6008@8:15', 'VG6008@9:11']);
+  });
+  test('values a bundle cannot carry are the rule\'s error (VG6008), never an internal one', () => {
+    const infinite = compileText(rule("  sel:\n    D|gt: '1e999'\n  condition: sel"));
+    expect(codesAt(infinite.diags, infinite.source)).toEqual(['VG6008@6:11']);
+    expect(infinite.diags.items[0]!.message).toBe('`D|gt` expects a finite number, got `1e999`');
+    // A `\\uD800` escape in YAML gives a lone surrogate, which UTF-8 (and canonical JSON) cannot encode.
+    const surrogate = compileText(`title: "Bad \\ud800 title"\n${rule('  sel:\n    A: x\n  condition: sel').replace(/^title: .*\n/, '')}`);
+    expect(surrogate.rules).toEqual([]);
+    expect(surrogate.diags.items.map((d) => [d.code, d.message])).toEqual([['VG6008', expect.stringContaining('unpaired surrogate')]]);
+  });
+  test('a timespan too long for a number is no timespan', () => {
+    expect(parseTimespan('90m')).toBe(5_400_000);
+    expect(parseTimespan(`${'9'.repeat(400)}d`)).toBeUndefined();
   });
   test('lookaround cannot run in linear time and is refused', () => {
     const { diags } = compileText(rule("  sel:\n    A|re: 'a(?=b)'\n  condition: sel"));
