@@ -43,6 +43,15 @@ export interface AzureOptions {
 /** How far past this host's clock a record's time may be and still move the checkpoint. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** Whether `url` is an absolute URL on the origin of `base`. */
+function sameOrigin(url: string, base: string): boolean {
+  try {
+    return new URL(url).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
+}
+
 /** Flattens nested objects into dotted keys (`location.city`); arrays stay values. */
 export function flattenRecord(record: Readonly<Record<string, unknown>>, prefix = '', out: SourceEvent = {}): SourceEvent {
   for (const [k, v] of Object.entries(record)) {
@@ -202,6 +211,8 @@ export function createAzureSignInSource(
       }
       if (batch.length) await deps.sink(batch);
       delivered += batch.length;
+      // The next page gets the tenant's bearer token: only from the API's own origin.
+      if (page.next !== undefined && !sameOrigin(page.next, graph)) throw new Error('the sign-in log API gave a nextLink to another host; not followed');
       url = page.next;
     }
     putCheckpoint.run(name, t.tenantId, newest, JSON.stringify([...new Set([...newestIds, ...futureIds])].sort()), Date.now());

@@ -192,12 +192,13 @@ function envelopeEvent(envelope: Record<string, unknown>, value: unknown, source
   if (!event) return undefined;
   const fields = envelope.fields;
   if (typeof fields === 'object' && fields !== null && !Array.isArray(fields)) {
-    for (const [k, v] of Object.entries(fields)) if (!(k in event)) event[k] = v;
+    // Own members only: `in` would also see `constructor` and the other names every object inherits.
+    for (const [k, v] of Object.entries(fields)) if (!Object.hasOwn(event, k)) event[k] = v;
   }
-  if (typeof envelope.host === 'string' && !('host' in event)) event.host = envelope.host;
+  if (typeof envelope.host === 'string' && !Object.hasOwn(event, 'host')) event.host = envelope.host;
   stamp(source, event);
   // HEC `time` is epoch seconds (number or numeric string); the format's own time field wins.
-  if (!('@timestamp' in event)) {
+  if (!Object.hasOwn(event, '@timestamp')) {
     const seconds = epochSeconds(envelope.time);
     // A time outside what a Date holds (±8.64e12 s) leaves the event without one: it was
     // acknowledged already, so it must still reach the rules.

@@ -23,6 +23,8 @@ const T2 = '8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d';
 
 interface FakeOptions {
   readonly throttleOnce?: boolean;
+  /** A nextLink on every page, pointing wherever the test says. */
+  readonly nextLink?: string;
 }
 
 /** A fake Entra ID token endpoint and Graph sign-in API: issues tokens, pages results, throttles. */
@@ -61,7 +63,7 @@ async function fakeAzure(records: Record<string, Record<string, unknown>[]>, opt
       const top = Number(u.searchParams.get('$top') ?? 100);
       const all = (records[tenant] ?? []).filter((r) => Date.parse(r.createdDateTime as string) >= since);
       const page = all.slice(skip, skip + top);
-      const next = skip + top < all.length ? `${srv.url}/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(u.searchParams.get('$filter') ?? '')}&$top=${top}&$skiptoken=${skip + top}` : undefined;
+      const next = opts.nextLink !== undefined ? opts.nextLink : skip + top < all.length ? `${srv.url}/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(u.searchParams.get('$filter') ?? '')}&$top=${top}&$skiptoken=${skip + top}` : undefined;
       return json(res, 200, { value: page, ...(next ? { '@odata.nextLink': next } : {}) });
     }
     json(res, 404, {});
@@ -139,6 +141,17 @@ describe('Azure sign-in source', () => {
     const second = run(api.url, store);
     expect(await second.src.poll()).toBe(1);
     expect(second.events.map((e) => e.event.id)).toEqual(['a2']);
+  });
+
+  it('never sends a tenant\'s token to a nextLink on another host', async () => {
+    const api = await fakeAzure({ [T1]: [signIn('a1', '2024-05-01T10:00:00Z')], [T2]: [] }, { nextLink: 'http://127.0.0.2:9/v1.0/auditLogs/signIns?$skiptoken=1' });
+    const state = tempState();
+    cleanups.push(state.cleanup);
+    const { src, events, problems } = run(api.url, state.open());
+    expect(await src.poll()).toBe(0);
+    // The first page was delivered (at least once: the checkpoint stays, so it comes again).
+    expect(events.map((e) => e.event.id)).toEqual(['a1']);
+    expect(problems.map((p) => [p.code, p.message.includes('nextLink to another host')])).toEqual([['VS1009', true], ['VS1009', true]]);
   });
 
   it('reports a failing tenant, keeps reading the others, and repeats pages when the sink failed', async () => {

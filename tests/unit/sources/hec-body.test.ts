@@ -38,6 +38,9 @@ describe('parseEventBody', () => {
   it('merges `fields` and `host` without overwriting, and decodes string events', () => {
     const parsed = parseEventBody('{"event":"plain text","host":"fw1","fields":{"zone":"dmz"}}{"event":"{\\"a\\":1}","host":"fw2"}{"event":{"host":"own"},"host":"fw3"}', decode, noStamp);
     expect(parsed.events).toEqual([{ message: 'plain text', zone: 'dmz', host: 'fw1' }, { a: 1, host: 'fw2' }, { host: 'own' }]);
+    // Names every object inherits are fields like any other.
+    const inherited = parseEventBody('{"event":{"a":1},"fields":{"constructor":"c","toString":"t","a":2}}', decode, noStamp);
+    expect(inherited.events).toEqual([{ a: 1, constructor: 'c', toString: 't' }]);
   });
 
   it('stamps `time` as @timestamp, and keeps an event whose time no date can hold, without one', () => {
