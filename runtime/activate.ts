@@ -244,6 +244,21 @@ async function prepare(bytes: Uint8Array, version: number, identity: string | un
   // From here on the document is self-contained: its rule packs' rules are back in `content.rules`.
   const document = resolveRulePacks(doc as BundleDocument, packs);
   if (typeof document === 'string') return failure('VA2001', document);
+  const loaded = loadContent(document, { ...(store ? { store } : {}), ...(collector ? { collector } : {}) });
+  if ('code' in loaded) return loaded;
+  const { engine, ruleCount, verdict } = loaded;
+  const credentials = await openCredentials(document.content, identity);
+  if (!(credentials instanceof Map)) return credentials;
+  return { sha256: sha256Hex(bytes), version, document, engine, ruleCount, selfTest: verdict, credentials };
+}
+
+/**
+ * Re-validates a self-contained bundle document's content against the agent's own IR schema,
+ * builds its engine and replays its self-test: everything an agent checks but opening sealed
+ * credentials (which needs the agent's key). `vigil verify` runs it too; may throw on a document
+ * too deep to walk (callers catch that).
+ */
+export function loadContent(document: BundleDocument, state: { readonly store?: StateStore; readonly collector?: CollectorBaseline } = {}): { readonly engine: PolicyEngine; readonly ruleCount: number; readonly verdict: SelfTestResult } | ActivationFailure {
   const ir = rulesOf(document.content);
   if (!validateIr(ir)) {
     const e = validateIr.errors?.[0];
@@ -258,15 +273,13 @@ async function prepare(bytes: Uint8Array, version: number, identity: string | un
   const broken = engineProblems([...rules, ...policies.filters]);
   if (broken) return failure('VA2002', broken);
   try {
-    engine = createPolicyEngine(rules, policies, { ...(store ? { store } : {}), ...(collector ? { collector } : {}) });
+    engine = createPolicyEngine(rules, policies, state);
   } catch (error) {
     return failure('VA2002', (error as Error).message);
   }
   const verdict = selfTest(engine.engine, vectors);
   if (!verdict.passed) return failure('VA2003', verdict.failures.slice(0, 3).join('; '));
-  const credentials = await openCredentials(document.content, identity);
-  if (!(credentials instanceof Map)) return credentials;
-  return { sha256: sha256Hex(bytes), version, document, engine, ruleCount: rules.length, selfTest: verdict, credentials };
+  return { engine, ruleCount: rules.length, verdict };
 }
 
 /** The agent's state directory. */

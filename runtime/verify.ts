@@ -14,6 +14,7 @@ import { canonicalBytes, canonicalJson, parseJsonBytes, sha256Hex } from './bund
 import { diagnoseMetadata, MAX_LENGTH, signatureRefusal } from './bundle/diagnose.js';
 import { type BundleDocument, type Capabilities } from './bundle/envelope.js';
 import { AGENT_CAPABILITIES } from './engine/capabilities.js';
+import { loadContent } from './activate.js';
 import { LocalFetcher, UnsafeNameError } from './bundle/local-fetcher.js';
 import { fileRole, groupOfTargetPath, isSafePath, isSafeSegment, provenanceTargetPath, TARGETS_DIR, targetFilePath } from './bundle/layout.js';
 import { parseRoot } from './bundle/metadata.js';
@@ -134,7 +135,33 @@ async function checkBundle(opts: VerifyOptions, info: TargetFile, bytes: Uint8Ar
   }
   const document = resolveRulePacks(checked.document, (sha) => packs.get(sha));
   if (typeof document === 'string') return refusal('VR1016', targetFilePath(info.path), { detail: document });
+  const unloadable = loadProblem(checked.document, document);
+  if (unloadable) return refusal('VR1016', targetFilePath(info.path), { detail: unloadable });
   return { path: info.path, group: pathGroup, sha256: checked.sha256, bytes, document };
+}
+
+/** What an agent would refuse at activation, by the packed content's digest: groups with the same content are loaded once. */
+const loadProblems = new Map<string, string>();
+
+/**
+ * Why an agent could not activate this bundle (its IR, engine or self-test; sealed credentials
+ * aside, which need the agent's key), or undefined. `packed` is the document as signed,
+ * `document` the same with its rule packs resolved.
+ */
+function loadProblem(packed: BundleDocument, document: BundleDocument): string | undefined {
+  let key: string;
+  let problem: string;
+  try {
+    key = sha256Hex(canonicalBytes(packed.content));
+    const known = loadProblems.get(key);
+    if (known !== undefined) return known || undefined;
+    const loaded = loadContent(document);
+    problem = 'code' in loaded ? loaded.message : '';
+  } catch (error) {
+    return `the bundle cannot be checked (${error instanceof Error ? error.name : 'error'})`;
+  }
+  loadProblems.set(key, problem);
+  return problem || undefined;
 }
 
 /**
@@ -247,6 +274,7 @@ function listingRefusal(out: string, error: NodeJS.ErrnoException): Refusal {
 
 /** The whole verification, with a scratch directory for tuf-js's metadata cache and downloads. */
 async function verifyIn(opts: VerifyOptions, scratch: string): Promise<VerifyResult> {
+  loadProblems.clear();
   const trustName = opts.trustName ?? 'root.json';
   let files: string[];
   try {

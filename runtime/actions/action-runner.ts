@@ -50,12 +50,20 @@ export function startActions(actions: readonly Action[], deps: ActionDeps, store
     async close(drainMs = 0) {
       abort.abort();
       await running;
-      // The loop has stopped, so these last attempts cannot race it for the same rows.
-      const deadline = Date.now() + drainMs;
-      while (Date.now() < deadline) {
-        const timeout = new Promise<{ delivered: number }>((r) => setTimeout(() => r({ delivered: 0 }), Math.max(0, deadline - Date.now())).unref());
-        const { delivered } = await Promise.race([outbox.runOnce(), timeout]);
-        if (delivered === 0) return;
+      // The loop has stopped, so these last attempts cannot race it for the same rows. At the
+      // deadline no new delivery starts, and the one in flight is awaited (its own timeout bounds
+      // it): a runner that starts next (a bundle swap) must never deliver the same rows at once.
+      const drain = new AbortController();
+      const timer = setTimeout(() => drain.abort(), drainMs);
+      try {
+        while (!drain.signal.aborted) {
+          const { delivered } = await outbox.runOnce(500, drain.signal);
+          if (delivered === 0) return;
+        }
+      } catch {
+        // The state database failed: what is left stays in the outbox for the next start.
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

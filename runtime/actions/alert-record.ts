@@ -16,7 +16,7 @@ export interface AlertRecord {
 }
 
 /** Delivers one alert; resolves when the receiving side has it, rejects otherwise. */
-export type Deliver = (alert: AlertRecord) => Promise<void>;
+export type Deliver = (alert: AlertRecord, signal?: AbortSignal) => Promise<void>;
 
 const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 

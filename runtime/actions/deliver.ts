@@ -8,7 +8,7 @@
 import type { Store } from '../state/store.js';
 import { ignoreProblems, problem, type ProblemSink } from '../sources/problems.js';
 import type { AlertRecord, Deliver } from './alert-record.js';
-import { backoffMs, sleep, type Backoff } from './retry.js';
+import { backoffMs, type Backoff } from './retry.js';
 
 /** Outbox settings. */
 export interface OutboxOptions {
@@ -69,11 +69,17 @@ export class Outbox {
     this.wake?.();
   }
 
-  /** Tries every alert that is due once; returns how many were delivered and how many failed. */
-  async runOnce(limit = 500): Promise<{ delivered: number; failed: number }> {
+  /**
+   * Tries the alerts that are due, once each; returns how many were delivered and how many failed.
+   * An action that fails one alert waits for its next pass for the rest (its endpoint is likely
+   * down, and each try may take its whole timeout); once `signal` aborts, no further alert starts.
+   * Throws when the state database cannot be written, after every action stopped.
+   */
+  async runOnce(limit = 500, signal?: AbortSignal): Promise<{ delivered: number; failed: number }> {
     const rows = this.stmts.due.all(Date.now(), limit);
     let delivered = 0;
     let failed = 0;
+    let storeError: unknown;
     // Alerts of one action go in order; different actions do not wait for each other.
     const byAction = new Map<string, Row[]>();
     for (const r of rows) (byAction.get(r.action) ?? byAction.set(r.action, []).get(r.action)!).push(r);
@@ -81,34 +87,60 @@ export class Outbox {
       [...byAction].map(async ([action, list]) => {
         const deliver = this.deliverers.get(action);
         for (const row of list) {
+          if (signal?.aborted || storeError !== undefined) return;
+          let failure: Error | undefined;
           try {
             if (!deliver) throw new Error('no such action is configured');
-            await deliver(JSON.parse(row.payload) as AlertRecord);
-            this.stmts.remove.run(row.id);
-            delivered++;
+            await deliver(JSON.parse(row.payload) as AlertRecord, signal);
           } catch (error) {
+            failure = error instanceof Error ? error : new Error(String(error));
+          }
+          try {
+            if (!failure) {
+              this.stmts.remove.run(row.id);
+              delivered++;
+              continue;
+            }
             failed++;
-            const detail = (error as Error).message.slice(0, 300);
+            const detail = failure.message.slice(0, 300);
             this.stmts.fail.run(Date.now() + backoffMs(row.attempts, this.backoff), detail, row.id);
             this.report(problem('VS2001', action, { action, id: row.id, attempt: row.attempts + 1, detail }));
+          } catch (error) {
+            storeError ??= error;
           }
+          return;
         }
       }),
     );
+    if (storeError !== undefined) throw storeError;
     return { delivered, failed };
   }
 
-  /** Delivers until the signal aborts: runs when alerts are due or new ones arrive. */
+  /** Delivers until the signal aborts: runs when alerts are due or new ones arrive; a state database error is reported and retried, never ends the loop. */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      await this.runOnce();
-      const next = this.stmts.nextDue.get() as number | null;
-      const wait = next === null ? 60_000 : Math.max(0, Math.min(60_000, next - Date.now()));
+      let wait: number;
+      try {
+        await this.runOnce(500, signal);
+        const next = this.stmts.nextDue.get() as number | null;
+        wait = next === null ? 60_000 : Math.max(0, Math.min(60_000, next - Date.now()));
+      } catch (error) {
+        this.report(problem('VS2004', 'outbox', { detail: (error as Error).message.slice(0, 300) }));
+        wait = this.backoff.baseMs;
+      }
+      // Until something is due, a new alert arrives or the signal aborts; whichever comes first
+      // clears the others (a listener per wait would pile up on the long-lived signal).
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        void sleep(wait, signal).then(resolve);
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, wait);
+        signal.addEventListener('abort', done, { once: true });
+        this.wake = done;
       });
-      this.wake = undefined;
     }
   }
 }

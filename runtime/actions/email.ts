@@ -43,7 +43,7 @@ export function emailDeliverer(spec: EmailSpec, deps: { credential?: ResolvedCre
     socketTimeout: timeout,
     ...(deps.options?.tls ? { tls: { ...deps.options.tls } } : {}),
   };
-  return async (alert) => {
+  return async (alert, signal) => {
     let auth: Record<string, string> | undefined;
     if (authKind === 'password') {
       const c = deps.credential!;
@@ -53,15 +53,36 @@ export function emailDeliverer(spec: EmailSpec, deps: { credential?: ResolvedCre
       auth = { type: 'OAuth2', user: spec.from, accessToken: await deps.tokens.token(oauthClient(deps.credential!)) };
     }
     const transport = nodemailer.createTransport({ ...base, ...(auth ? { auth } : {}) } as SMTPTransport.Options);
+    // nodemailer's timeouts count idle time only: a server that trickles an endless answer is
+    // stopped by this deadline (or by the agent stopping), and the transport closed.
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the SMTP server did not finish within ${timeout} ms`)), timeout);
+      const abort = () => reject(new Error('stopped'));
+      signal?.addEventListener('abort', abort, { once: true });
+      stop = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+      };
+    });
+    stopped.catch(() => undefined);
     try {
-      await transport.sendMail({
-        from: spec.from,
-        to: spec.to,
-        subject: fillSubject(spec.subject ?? '[Vigil {{level}}] {{rule}} on {{host}}', alert),
-        text: `${JSON.stringify(alert, null, 2)}\n`,
-        headers: { 'X-Vigil-Rule': String(alert.rule).replace(/[\r\n]/g, '') },
-      });
+      await Promise.race([
+        transport.sendMail({
+          from: spec.from,
+          to: spec.to,
+          subject: fillSubject(spec.subject ?? '[Vigil {{level}}] {{rule}} on {{host}}', alert),
+          text: `${JSON.stringify(alert, null, 2)}\n`,
+          headers: { 'X-Vigil-Rule': String(alert.rule).replace(/[\r\n]/g, '') },
+        }),
+        stopped,
+      ]);
+    } catch (error) {
+      // A refused XOAUTH2 token may have been revoked early: the next try fetches a new one.
+      if (authKind === 'oauth2' && (error as { code?: string }).code === 'EAUTH') deps.tokens.invalidate(oauthClient(deps.credential!));
+      throw error;
     } finally {
+      stop();
       transport.close();
     }
   };

@@ -23,8 +23,11 @@ export function oauthClient(credential: ResolvedCredential): ClientCredentials {
 export function httpDeliverer(spec: HttpSpec, deps: { credential?: ResolvedCredential; tokens: TokenCache; backoff?: Backoff }): Deliver {
   const timeout = durationMs(spec.timeout, 10_000);
   const client = deps.credential?.type === 'oauth2-client' ? oauthClient(deps.credential) : undefined;
-  const basic = deps.credential?.type === 'basic' ? Buffer.from(`${String(deps.credential.settings.username)}:${deps.credential.secrets.password ?? ''}`).toString('base64') : undefined;
-  return async (alert: AlertRecord) => {
+  // A user and password in the URL become basic authentication: fetch refuses such URLs, quoting
+  // the password in its error.
+  const { url, userinfo } = splitUserinfo(spec.url);
+  const basic = deps.credential?.type === 'basic' ? Buffer.from(`${String(deps.credential.settings.username)}:${deps.credential.secrets.password ?? ''}`).toString('base64') : userinfo;
+  return async (alert: AlertRecord, signal?: AbortSignal) => {
     const body = JSON.stringify(alert);
     let refreshed = false;
     await withRetries(
@@ -33,7 +36,7 @@ export function httpDeliverer(spec: HttpSpec, deps: { credential?: ResolvedCrede
         for (const [k, v] of Object.entries(spec.headers ?? {})) if (v !== undefined) headers[k] = v;
         if (client) headers.Authorization = `Bearer ${await deps.tokens.token(client)}`;
         else if (basic) headers.Authorization = `Basic ${basic}`;
-        const res = await fetch(spec.url, { method: spec.method ?? 'POST', headers, body, signal: AbortSignal.timeout(timeout), redirect: 'error' });
+        const res = await fetch(url, { method: spec.method ?? 'POST', headers, body, signal: signal ? AbortSignal.any([AbortSignal.timeout(timeout), signal]) : AbortSignal.timeout(timeout), redirect: 'error' });
         await res.body?.cancel();
         if (res.status === 401 && client && !refreshed) {
           // The token may have been revoked early: fetch a new one and count this as a retryable failure.
@@ -45,6 +48,22 @@ export function httpDeliverer(spec: HttpSpec, deps: { credential?: ResolvedCrede
       },
       spec.retries ?? 3,
       deps.backoff,
+      signal,
     );
   };
+}
+
+/** A URL without its `user:password@` part, and that part as basic-authentication text (base64). */
+export function splitUserinfo(text: string): { readonly url: string; readonly userinfo?: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { url: text };
+  }
+  if (url.username === '' && url.password === '') return { url: text };
+  const userinfo = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  url.username = '';
+  url.password = '';
+  return { url: url.href, userinfo };
 }

@@ -37,6 +37,11 @@ export class TokenCache {
     return fresh.token;
   }
 
+  /** The tokens held now (error text is cleaned of them). */
+  held(): string[] {
+    return [...this.tokens.values()].map((t) => t.token);
+  }
+
   /** Forgets a token the server refused (401), so the next call fetches a new one. */
   invalidate(client: ClientCredentials): void {
     for (const key of this.tokens.keys()) if (key.startsWith(`${client.tokenUrl}\n${client.clientId}\n`)) this.tokens.delete(key);
@@ -56,10 +61,38 @@ async function requestToken(client: ClientCredentials, timeoutMs: number): Promi
     await res.body?.cancel();
     throw new HttpStatusError(res.status, retryAfterMs(res.headers.get('retry-after')), 'token endpoint');
   }
-  const body = (await res.json()) as { access_token?: unknown; expires_in?: unknown };
-  if (typeof body.access_token !== 'string') throw new Error('token endpoint answered without an access_token');
-  const lifetime = Number(body.expires_in ?? 3600);
+  const body = (await readJsonCapped(res, MAX_TOKEN_ANSWER_BYTES, 'token endpoint')) as { access_token?: unknown; expires_in?: unknown } | null;
+  // Errors never quote the answer: it holds the token.
+  if (typeof body?.access_token !== 'string') throw new Error('token endpoint answered without an access_token');
+  if (!BEARER_TOKEN.test(body.access_token)) throw new Error('token endpoint answered with an access_token that is not a valid bearer token');
+  const given = Number(body.expires_in ?? 3600);
+  const lifetime = Number.isFinite(given) && given > 0 ? given : 3600;
   // Renew a minute early (or at half-life for short tokens) so a token never expires in flight.
   const margin = Math.min(60, lifetime / 2);
   return { token: body.access_token, expiresAt: Date.now() + (lifetime - margin) * 1000 };
+}
+
+/** A token answer larger than this is refused (an answer is a few kilobytes; an endless one must not fill memory). */
+const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
+
+/** RFC 6750's b64token: what may follow `Bearer ` in a header. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** A response body parsed as JSON, read up to `max` bytes; errors name `what`, never the body. */
+export async function readJsonCapped(res: Response, max: number, what: string): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body) {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      // Leaving the loop cancels the rest of the body.
+      if (size > max) throw new Error(`${what} answered with more than ${max} bytes`);
+      chunks.push(chunk);
+    }
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
+  } catch {
+    throw new Error(`${what} answered with something that is not JSON`);
+  }
 }

@@ -16,23 +16,59 @@ type ProcessSpec = NonNullable<ActionSpec['process']>;
 export function processDeliverer(spec: ProcessSpec): Deliver {
   if (!path.isAbsolute(spec.command) && !path.win32.isAbsolute(spec.command)) throw new Error('the process command must be an absolute path');
   const timeout = durationMs(spec.timeout, 30_000);
-  return (alert: AlertRecord) =>
+  // On POSIX the program leads its own process group, so a timeout kills what it started too
+  // (a child left holding its stderr would otherwise keep this delivery waiting).
+  const group = process.platform !== 'win32';
+  return (alert: AlertRecord, stop?: AbortSignal) =>
     new Promise((resolve, reject) => {
-      const child = spawn(spec.command, spec.args ?? [], { shell: false, windowsHide: true, stdio: ['pipe', 'ignore', 'pipe'] });
+      const child = spawn(spec.command, spec.args ?? [], { shell: false, windowsHide: true, stdio: ['pipe', 'ignore', 'pipe'], detached: group });
       let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+      let killed = false;
+      let done = false;
+      const kill = () => {
+        killed = true;
+        try {
+          if (group && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          else child.kill('SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      };
+      const timer = setTimeout(kill, timeout);
+      stop?.addEventListener('abort', kill, { once: true });
+      const settle = () => {
+        clearTimeout(timer);
+        stop?.removeEventListener('abort', kill);
+        child.stderr.destroy();
+      };
       child.stderr.on('data', (d: Buffer) => {
         if (stderr.length < 500) stderr += d.toString();
       });
       child.stdin.on('error', () => undefined);
       child.on('error', (error) => {
-        clearTimeout(timer);
+        if (done) return;
+        done = true;
+        settle();
         reject(error);
       });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
+      let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      const finish = () => {
+        if (done || !status) return;
+        done = true;
+        settle();
+        const { code, signal } = status;
         if (code === 0) resolve();
-        else reject(new Error(signal ? `killed by ${signal} (timeout ${timeout} ms)` : `exited with ${code}: ${stderr.trim().slice(0, 200)}`));
+        else reject(new Error(signal ? `killed by ${signal}${killed ? ` (timeout ${timeout} ms, or the agent stopped)` : ''}` : `exited with ${code}: ${stderr.trim().slice(0, 200)}`));
+      };
+      // `close` comes once the pipes are drained; a grandchild may hold them open, so `exit` settles
+      // too, a moment later (time for the program's last stderr words).
+      child.on('exit', (code, signal) => {
+        status = { code, signal };
+        setTimeout(finish, 200);
+      });
+      child.on('close', (code, signal) => {
+        status ??= { code, signal };
+        finish();
       });
       child.stdin.end(alertLine(alert) + '\n');
     });

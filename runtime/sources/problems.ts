@@ -30,6 +30,7 @@ export const PROBLEMS = {
   VS2001: { slug: 'delivery-failed', message: 'action `{action}` failed to deliver alert {id} (attempt {attempt}): {detail}' },
   VS2002: { slug: 'outbox-full', message: 'outbox is full ({limit} alerts); the oldest alert for `{action}` was dropped' },
   VS2003: { slug: 'action-misconfigured', message: 'action `{action}` cannot run: {detail}' },
+  VS2004: { slug: 'outbox-unavailable', message: 'the alert outbox cannot be read or written ({detail}); trying again' },
 } as const satisfies Record<string, ProblemInfo>;
 
 /** Every problem code. */

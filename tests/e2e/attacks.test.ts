@@ -279,6 +279,14 @@ describe('attacks on a signed repository', () => {
     }
   });
 
+  it('refuses, as the agent does, a signed bundle whose IR its schema rejects (VR1016)', async () => {
+    const out = path.join(dir, 'bad-ir');
+    await publish(out, { roots: [await readFile(trustFile)], keys: [ci.key], bundles: [{ group: 'g1', document: { irVersion: 1, features: [], group: 'g1', content: { rules: [{ type: 'bogus' }] } } }] });
+    const v = await verify(out, trustFile);
+    expectRefused(v, 'VR1016', 'targets/groups/g1/bundle.json');
+    expect(v.refusals[0]?.message).toContain('detection IR');
+  });
+
   it('refuses an extra file that no signature covers, naming it (VR1013)', async () => {
     const out = await copy('extra');
     await writeFile(path.join(out, 'targets/groups/g1/rules-extra.json'), '{}');

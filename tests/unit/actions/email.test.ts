@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createDeliverer } from '../../../runtime/actions/action.js';
 import { emailDeliverer, fillSubject } from '../../../runtime/actions/email.js';
 import { TokenCache } from '../../../runtime/actions/oauth2.js';
 import { json, localServer } from './helpers.js';
@@ -17,7 +18,7 @@ interface Mail {
   readonly user: string | undefined;
 }
 
-async function smtp(opts: { rejectRcpt?: boolean; password?: string; accessToken?: string } = {}) {
+async function smtp(opts: { rejectRcpt?: boolean; password?: string; accessToken?: string; echo?: boolean } = {}) {
   const mails: Mail[] = [];
   const server = new SMTPServer({
     secure: false,
@@ -26,7 +27,8 @@ async function smtp(opts: { rejectRcpt?: boolean; password?: string; accessToken
     authOptional: opts.password === undefined && opts.accessToken === undefined,
     onAuth(auth, _session, cb) {
       if (auth.method === 'XOAUTH2') return auth.accessToken === opts.accessToken ? cb(null, { user: auth.username }) : cb(null, { data: { status: '401', schemes: 'bearer' } });
-      return auth.password === opts.password ? cb(null, { user: auth.username }) : cb(new Error('Invalid username or password'));
+      // `echo`: a server that quotes what it was sent back in its refusal.
+      return auth.password === opts.password ? cb(null, { user: auth.username }) : cb(new Error(opts.echo ? `authentication failed for ${auth.username} ${auth.password}` : 'Invalid username or password'));
     },
     onRcptTo(_addr, _session, cb) {
       if (opts.rejectRcpt) {
@@ -82,6 +84,15 @@ describe('email action', () => {
     await expect(wrong({ rule: 'r' })).rejects.toThrow();
     expect(rejecting.mails).toEqual([]);
     expect(auth.mails).toEqual([]);
+  });
+
+  it('never passes on a password the server echoes back in its refusal', async () => {
+    const echo = await smtp({ password: 'right', echo: true });
+    const credentials = new Map([['mail', { name: 'mail', type: 'smtp' as const, secrets: { password: 'Mail-Pw-Secret-77' }, settings: { username: 'vigil' } }]]);
+    const deliver = createDeliverer({ apiVersion: 'vigil/v1', kind: 'Action', metadata: { name: 'mail' }, spec: { type: 'email', email: { ...spec(echo.port), auth: 'password', credential: 'mail' } } }, { credentials, stdout: process.stdout });
+    const error = await deliver({ rule: 'r' }).catch((e: Error) => e);
+    expect((error as Error).message).toContain('authentication failed for vigil ***');
+    expect((error as Error).message).not.toContain('Mail-Pw-Secret-77');
   });
 
   it('keeps alert text from injecting headers into the subject', () => {

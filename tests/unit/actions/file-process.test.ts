@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { streamDeliverer } from '../../../runtime/actions/alert.js';
@@ -56,6 +56,39 @@ describe('file action', () => {
   });
 });
 
+describe('file action: whole lines, nothing lost', () => {
+  it('keeps every closed file when two rotations fall in the same second', async () => {
+    const d = dir();
+    const file = path.join(d, 'alerts.jsonl');
+    const closed: string[] = [];
+    const deliver = fileDeliverer({ path: file, rotate: { maxSizeMb: 40 / (1024 * 1024) } }, { onClose: (p) => void closed.push(path.basename(p)), now: () => Date.UTC(2024, 0, 1) });
+    for (let i = 0; i < 4; i++) await deliver({ rule: `r${i}`, pad: 'x'.repeat(20) });
+    expect(closed).toEqual(['alerts.20240101T000000Z.jsonl', 'alerts.20240101T000000Z-1.jsonl', 'alerts.20240101T000000Z-2.jsonl']);
+    const all = [...closed, 'alerts.jsonl'].flatMap((n) => readFileSync(path.join(d, n), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { rule: string }).rule));
+    expect(all.sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
+  });
+
+  it('cuts a torn last line (a crash mid-write) before appending, so every line parses', async () => {
+    const file = path.join(dir(), 'alerts.jsonl');
+    writeFileSync(file, '{"rule":"whole"}\n{"rule":"cut sho');
+    await fileDeliverer({ path: file })({ rule: 'after' });
+    expect(readFileSync(file, 'utf8')).toBe('{"rule":"whole"}\n{"rule":"after"}\n');
+  });
+
+  it('serializes two actions that write the same file, and makes a removed directory again', async () => {
+    const d = dir();
+    const file = path.join(d, 'sub', 'alerts.jsonl');
+    const a = fileDeliverer({ path: file });
+    const b = fileDeliverer({ path: path.join(d, 'sub', '.', 'alerts.jsonl') });
+    const big = 'y'.repeat(700 * 1024);
+    await Promise.all([a({ rule: 'a', pad: big }), b({ rule: 'b', pad: big }), a({ rule: 'a2' })]);
+    expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { rule: string }).rule)).toEqual(['a', 'b', 'a2']);
+    rmSync(path.join(d, 'sub'), { recursive: true });
+    await a({ rule: 'again' });
+    expect(readFileSync(file, 'utf8')).toBe('{"rule":"again"}\n');
+  });
+});
+
 describe('process action', () => {
   it('runs the program with an argument array and the alert on stdin (no shell)', async () => {
     const d = dir();
@@ -71,5 +104,13 @@ describe('process action', () => {
     await expect(processDeliverer({ command: process.execPath, args: ['-e', 'process.exit(3)'] })({ rule: 'r' })).rejects.toThrow('exited with 3');
     await expect(processDeliverer({ command: process.execPath, args: ['-e', 'setTimeout(()=>{},10000)'], timeout: '200ms' })({ rule: 'r' })).rejects.toThrow(/killed/);
     expect(() => processDeliverer({ command: 'node' })).toThrow('absolute path');
+  });
+
+  it('kills what the program started too, and never waits on a child that holds its stderr', async () => {
+    // The program starts a child that inherits its stderr and outlives it by far.
+    const script = "require('child_process').spawn(process.execPath, ['-e', 'setTimeout(()=>{},20000)'], { stdio: ['ignore', 'ignore', 'inherit'] }); setTimeout(()=>{}, 20000)";
+    const started = Date.now();
+    await expect(processDeliverer({ command: process.execPath, args: ['-e', script], timeout: '300ms' })({ rule: 'r' })).rejects.toThrow(/killed by SIGKILL/);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

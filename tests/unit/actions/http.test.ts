@@ -80,4 +80,34 @@ describe('http action', () => {
     expect([hook.seen[0]!.method, hook.seen[0]!.headers.authorization]).toEqual(['PUT', `Basic ${Buffer.from('u:pw').toString('base64')}`]);
     expect(() => createDeliverer({ apiVersion: 'vigil/v1', kind: 'Action', metadata: { name: 'x' }, spec: { type: 'http', http: { url: hook.url, credential: 'nope' } } }, { credentials, stdout: process.stdout })).toThrow('credential `nope`');
   });
+
+  it('sends a user and password written in the URL as basic authentication, and never quotes them in an error', async () => {
+    const hook = await localServer((req, res) => json(res, req.headers.authorization === `Basic ${Buffer.from('alerts:S3cret-pw!').toString('base64')}` ? 200 : 500, {}));
+    cleanups.push(hook.close);
+    const url = hook.url.replace('http://', 'http://alerts:S3cret-pw!@');
+    const action = (target: string) => ({ apiVersion: 'vigil/v1' as const, kind: 'Action' as const, metadata: { name: 'hook' }, spec: { type: 'http' as const, http: { url: target, retries: 0 } } });
+    await createDeliverer(action(url), { credentials: new Map(), stdout: process.stdout })({ rule: 'r' });
+    expect(hook.seen[0]!.url).toBe('/');
+    // A port nothing listens on: the error names the host, not the password.
+    const down = createDeliverer(action('http://alerts:S3cret-pw!@127.0.0.1:9/'), { credentials: new Map(), stdout: process.stdout });
+    const error = await down({ rule: 'r' }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).not.toMatch(/S3cret/);
+  });
+
+  it('refuses token answers that are too large, not JSON or not a bearer token, quoting none of them', async () => {
+    const answers = ['x'.repeat(100 * 1024), 'at-SECRET-TOKEN-9', JSON.stringify({ access_token: 'eyJ-SECRET\nTOKEN', expires_in: 60 })];
+    let n = 0;
+    const tokens = await localServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(answers[n++ % answers.length]);
+    });
+    cleanups.push(tokens.close);
+    const messages: string[] = [];
+    for (let i = 0; i < answers.length; i++) {
+      const cache = new TokenCache({ retries: 0 });
+      messages.push(await cache.token({ tokenUrl: tokens.url, clientId: 'c', clientSecret: 's' }).then(() => 'ok', (e: Error) => e.message));
+    }
+    expect(messages).toEqual(['token endpoint answered with more than 65536 bytes', 'token endpoint answered with something that is not JSON', 'token endpoint answered with an access_token that is not a valid bearer token']);
+  });
 });

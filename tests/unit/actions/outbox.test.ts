@@ -29,10 +29,12 @@ describe('Outbox', () => {
       got.push(a);
     };
     const problems: Problem[] = [];
-    const outbox = new Outbox(store, new Map([['hook', deliver]]), { backoff: { baseMs: 1, maxMs: 5 }, report: (p) => void problems.push(p) });
+    const outbox = new Outbox(store, new Map([['hook', deliver]]), { backoff: { baseMs: 50, maxMs: 50 }, report: (p) => void problems.push(p) });
     outbox.enqueue('hook', alert(1));
     outbox.enqueue('hook', alert(2));
-    expect(await outbox.runOnce()).toEqual({ delivered: 0, failed: 2 });
+    // An action that failed one alert leaves the rest for its next pass (its endpoint is likely down).
+    expect(await outbox.runOnce()).toEqual({ delivered: 0, failed: 1 });
+    expect(await outbox.runOnce()).toEqual({ delivered: 0, failed: 1 });
     expect(outbox.size()).toBe(2);
     expect(problems.map((p) => p.code)).toEqual(['VS2001', 'VS2001']);
     expect(problems[0]!.message).toContain('endpoint down');
@@ -44,7 +46,7 @@ describe('Outbox', () => {
     expect(attempts).toEqual([1, 1]);
     up = true;
     const again = new Outbox(reopened, new Map([['hook', deliver]]), { backoff: { baseMs: 1, maxMs: 5 } });
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 60));
     expect(await again.runOnce()).toEqual({ delivered: 2, failed: 0 });
     expect(got.map((a) => a.rule)).toEqual(['r1', 'r2']);
     expect(again.size()).toBe(0);
@@ -75,6 +77,80 @@ describe('Outbox', () => {
     await running;
     expect(got).toEqual(['r1']);
     expect(outbox.size()).toBe(1);
+  });
+});
+
+describe('Outbox delivery loop', () => {
+  it('reports a state database error (VS2004) and keeps delivering', async () => {
+    const store = openStore(stateDir());
+    cleanups.push(() => store.close());
+    const got: string[] = [];
+    const problems: Problem[] = [];
+    const outbox = new Outbox(store, new Map([['a', async (x: AlertRecord) => void got.push(x.rule)]]), { backoff: { baseMs: 5, maxMs: 5 }, report: (p) => void problems.push(p) });
+    // The database refuses one write (locked past its timeout, a full disk).
+    const stmts = (outbox as unknown as { stmts: { remove: { run: (id: number) => unknown } } }).stmts;
+    const remove = stmts.remove.run.bind(stmts.remove);
+    let refused = false;
+    stmts.remove.run = (id: number) => {
+      if (!refused) {
+        refused = true;
+        throw new Error('database is locked');
+      }
+      return remove(id);
+    };
+    outbox.enqueue('a', alert(1));
+    const ac = new AbortController();
+    const running = outbox.run(ac.signal);
+    outbox.enqueue('a', alert(2));
+    for (let i = 0; i < 200 && outbox.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    await running;
+    expect(problems.map((p) => [p.code, p.message])).toEqual([['VS2004', 'the alert outbox cannot be read or written (database is locked); trying again']]);
+    expect(outbox.size()).toBe(0);
+    // At least once: the alert whose removal failed was delivered again.
+    expect(got).toEqual(['r1', 'r1', 'r2']);
+  });
+
+  it('leaves no listener on its signal per wait, however many alerts wake it', async () => {
+    const store = openStore(stateDir());
+    cleanups.push(() => store.close());
+    const outbox = new Outbox(store, new Map([['a', async () => undefined]]));
+    const ac = new AbortController();
+    let listeners = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => (listeners++, add(...args))) as AbortSignal['addEventListener'];
+    ac.signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => (listeners--, remove(...args))) as AbortSignal['removeEventListener'];
+    const running = outbox.run(ac.signal);
+    for (let i = 0; i < 200; i++) {
+      outbox.enqueue('a', alert(i));
+      await new Promise((r) => setImmediate(r));
+    }
+    for (let i = 0; i < 200 && outbox.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(listeners).toBeLessThanOrEqual(1);
+    ac.abort();
+    await running;
+  });
+
+  it('starts no delivery once stopped, and the runner\'s close waits for the one in flight', async () => {
+    const store = openStore(stateDir());
+    cleanups.push(() => store.close());
+    let inFlight = 0;
+    let started = 0;
+    const slow: Deliver = async () => {
+      started++;
+      inFlight++;
+      await new Promise((r) => setTimeout(r, 100));
+      inFlight--;
+    };
+    const outbox = new Outbox(store, new Map([['a', slow]]));
+    for (let i = 0; i < 5; i++) outbox.enqueue('a', alert(i));
+    const ac = new AbortController();
+    const pass = outbox.runOnce(500, ac.signal);
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    await pass;
+    expect([started, inFlight, outbox.size()]).toEqual([1, 0, 4]);
   });
 });
 

@@ -30,7 +30,9 @@ export function simpleRoot(keys: readonly SigningKey[], opts: { targets?: { keys
 
 /** A small hand-made bundle document (the real IR comes from the compiler). */
 export function bundleDoc(group: string, rules: readonly string[] = []): object {
-  return { irVersion: 1, features: [], group, content: { rules } };
+  // Valid IR (an agent, and so `vigil verify`, loads it): a rule by that id that never matches.
+  const ir = rules.map((id) => ({ type: 'detection', id, title: id, logsource: {}, attribution: {}, variants: [{ condition: { op: 'const', value: false } }] }));
+  return { irVersion: 1, features: [], group, content: { rules: ir } };
 }
 
 /** Provenance inputs for a commit at `commitTime`. */
