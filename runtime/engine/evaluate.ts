@@ -85,7 +85,14 @@ export class RuleSet {
     this.stats.events++;
     const view = this.view;
     view.reset(event);
-    const epoch = (this.epoch = (this.epoch + 1) | 0);
+    let epoch = (this.epoch + 1) | 0;
+    // After 2^32 events the counter comes round to -1, the stamp of a slot never set: start afresh.
+    if (epoch === -1) {
+      this.hits.fill(-1);
+      this.ruleDone.fill(-1);
+      epoch = 0;
+    }
+    this.epoch = epoch;
     const channel = eventChannel(event);
     const id = eventId(event);
     const bucket = this.index.lookup(channel, id);

@@ -7,7 +7,7 @@ import { makeGetter, scalarString, type Getter } from './field-access.js';
  */
 
 const HOST_FIELDS = ['host', 'Hostname', 'Computer', 'ComputerName', 'host.name', 'agent.hostname'];
-const USER_FIELDS = ['user', 'User', 'SubjectUserName', 'user.name'];
+const USER_FIELDS = ['user', 'User', 'user.name'];
 
 function firstOf(fields: readonly string[]): (event: unknown) => string | undefined {
   const getters = fields.map(makeGetter);
@@ -24,13 +24,18 @@ const readHost = firstOf(HOST_FIELDS);
 const readUserField = firstOf(USER_FIELDS);
 const getTargetUser: Getter = makeGetter('TargetUserName');
 const getTargetDomain: Getter = makeGetter('TargetDomainName');
+const getSubjectUser: Getter = makeGetter('SubjectUserName');
 
 /** The user an event is about: `User`, else `DOMAIN\name` from the logon target, else the subject. */
 function readUser(event: unknown): string | undefined {
   const direct = readUserField(event);
   if (direct !== undefined) return direct;
   const name = scalarString(getTargetUser(event));
-  if (name === undefined || name === '' || name === '-') return undefined;
+  if (name === undefined || name === '' || name === '-') {
+    // The subject last: on a logon it is the machine account that reported it, not who logged on.
+    const subject = scalarString(getSubjectUser(event));
+    return subject === undefined || subject === '' || subject === '-' ? undefined : subject;
+  }
   const domain = scalarString(getTargetDomain(event));
   return domain && domain !== '-' ? `${domain}\\${name}` : name;
 }

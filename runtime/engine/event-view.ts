@@ -56,6 +56,13 @@ export class EventView {
   reset(event: unknown): void {
     this.event = event;
     this.epoch = (this.epoch + 1) | 0;
+    // After 2^32 events the counter comes round to -1, the stamp of a slot never read: start afresh.
+    if (this.epoch === -1) {
+      this.rawStamp.fill(-1);
+      this.strStamp.fill(-1);
+      this.keywordEpoch = -1;
+      this.epoch = 0;
+    }
   }
 
   /** The raw value of a slot (undefined when the field is absent). */

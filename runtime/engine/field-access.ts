@@ -161,7 +161,11 @@ export function toEpochMs(v: unknown): number {
     return Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
   }
   if (typeof v !== 'string' || v.length === 0) return NaN;
-  // `2020-10-21 23:28:14.123` (Sysmon UtcTime) lacks the `T` and zone; treat it as UTC.
-  const iso = /^\d{4}-\d{2}-\d{2} \d/.test(v) ? v.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? '' : 'Z') : v;
-  return Date.parse(iso);
+  // A date and time without a zone (`2020-10-21 23:28:14.123`, Sysmon's UtcTime, or with a `T`)
+  // is UTC: Date.parse would read the `T` form in the host's own zone, so results would depend on it.
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d/.test(v)) {
+    const iso = v.replace(' ', 'T');
+    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  }
+  return Date.parse(v);
 }

@@ -81,6 +81,10 @@ export class PolicyEngine {
   private readonly scores: Scored[];
   private readonly chains: Followed[];
   private readonly anomalies: Watched[];
+  /** Whether any ThreatScore, Chain or Anomaly keeps state (else events that concern no policy are not even timed). */
+  private readonly stateful: boolean;
+  /** Whether an Anomaly has neither a filter nor event ids, so it watches every event. */
+  private readonly watchesAll: boolean;
   private readonly readTime: (event: unknown) => number;
   private readonly refs = new Set<string>();
   private readonly tags = new Set<string>();
@@ -128,6 +132,8 @@ export class PolicyEngine {
       ...(policy.eventIds && !policy.filter ? { eventIds: new Set(policy.eventIds) } : {}),
       key: makeTupleReader(policy.key),
     }));
+    this.stateful = this.scores.length + this.chains.length + this.anomalies.length > 0;
+    this.watchesAll = policies.anomalies.some((a) => !a.filter && !a.eventIds);
     const saved = Number(this.store.get('meta', '', WATERMARK));
     this.watermark = Number.isFinite(saved) ? saved : Number.NEGATIVE_INFINITY;
     this.lastEvict = this.watermark;
@@ -141,10 +147,16 @@ export class PolicyEngine {
     this.out = emit;
     this.engine.process(event, index, this.collect);
     const hasRefs = this.refs.size > 0;
-    if (!hasRefs && !this.anomalyCandidate(event)) return;
+    const candidate = hasRefs || this.anomalyCandidate(event);
+    if (!candidate && !this.stateful) return;
     let t = this.readTime(event);
     // An event without a readable time is taken to happen with the newest one so far.
     if (Number.isNaN(t)) t = Number.isFinite(this.watermark) ? this.watermark : 0;
+    if (!candidate) {
+      // It concerns no policy, yet it is an event: the newest event time moves with it.
+      if (t > this.watermark) this.moveWatermark(t, emit);
+      return;
+    }
     if (t < this.watermark - this.toleranceMs) {
       this.stats.late++;
       return;
@@ -162,10 +174,22 @@ export class PolicyEngine {
     else stateful();
   }
 
+  /** Whether an anomaly policy may watch this event without any rule matching it: one scoped by event ids that include its id, or one with neither a filter nor ids (it watches every event). */
   private anomalyCandidate(event: unknown): boolean {
     if (this.anomalies.length === 0) return false;
+    if (this.watchesAll) return true;
     const id = eventId(event);
     return this.anomalies.some((a) => a.eventIds?.has(id) ?? false);
+  }
+
+  /** Moves the newest event time; the periodic pass (expired chains, eviction) runs in a transaction of its own. */
+  private moveWatermark(t: number, emit: PolicyEmit): void {
+    if (Number.isFinite(this.lastEvict) && t - this.lastEvict < this.evictIntervalMs) {
+      this.watermark = t;
+      return;
+    }
+    if (this.store.batch) this.store.batch(() => this.advance(t, emit));
+    else this.advance(t, emit);
   }
 
   private score(s: Scored, event: unknown, index: number, t: number, emit: PolicyEmit): void {

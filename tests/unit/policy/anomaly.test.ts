@@ -71,4 +71,12 @@ describe('anomalies', () => {
     ];
     expect(run(set, events).map((a) => [a.policy.id, a.event])).toEqual([['dll', 0], ['pipe', 2], ['logon', 4]]);
   });
+
+  test('an anomaly with neither a filter nor event ids watches every event, matched by a rule or not', () => {
+    const anyLogon = parentChild({ id: 'new-source', relationship: 'first-seen', key: ['TargetUserName', 'IpAddress'], learningMs: 0 });
+    delete (anyLogon as { eventIds?: number[] }).eventIds;
+    const logon = (ip: string, ms: number) => ({ EventID: 4624, Computer: 'WS1', TargetUserName: 'alice', IpAddress: ip, '@timestamp': new Date(ms).toISOString() });
+    const alerts = run(policies({ anomalies: [anyLogon] }), [logon('10.0.0.1', 0), logon('10.0.0.1', 1000), logon('10.9.9.9', 2000)]);
+    expect(alerts.map((a) => [a.event, a.key])).toEqual([[0, { TargetUserName: 'alice', IpAddress: '10.0.0.1' }], [2, { TargetUserName: 'alice', IpAddress: '10.9.9.9' }]]);
+  });
 });

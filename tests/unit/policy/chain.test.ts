@@ -29,6 +29,12 @@ describe('chains', () => {
     expect(run(chain, [proc('whoami', 'WS1', 0), proc('nltest', 'WS1', 2000)])).toEqual([]);
   });
 
+  test('any event moves the newest event time, matched by a rule or not: steps behind it by more than the tolerance are late', () => {
+    const unrelated = { ...proc('notepad', 'WS1', 10 * MIN), Image: 'C:\\Tools\\unrelated.exe' };
+    expect(run(chain, [unrelated, proc('whoami', 'WS1', 0), proc('wmic', 'WS1', 1000), proc('nltest', 'WS1', 2000)])).toEqual([]);
+    expect(run(chain, [proc('whoami', 'WS1', 0), proc('wmic', 'WS1', 1000), proc('nltest', 'WS1', 2000), unrelated])).toHaveLength(1);
+  });
+
   test('window edge: last step exactly one window after the first alerts, one millisecond later does not', () => {
     expect(run(chain, [proc('whoami', 'WS1', 0), proc('wmic', 'WS1', 1000), proc('nltest', 'WS1', 10 * MIN)])).toHaveLength(1);
     expect(run(chain, [proc('whoami', 'WS1', 0), proc('wmic', 'WS1', 1000), proc('nltest', 'WS1', 10 * MIN + 1)])).toEqual([]);
