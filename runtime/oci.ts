@@ -61,8 +61,10 @@ async function pushBlob(ref: OciRef, scheme: 'http' | 'https', bytes: Uint8Array
   if (!start.ok) return start.error.message;
   const location = start.headers.location;
   if (start.status !== 202 || typeof location !== 'string') return `starting an upload answered HTTP ${start.status}`;
-  const url = new URL(location, `${scheme}://${ref.registry}/`);
-  if (url.host !== ref.registry) return `the registry sent the upload to another host (${url.host}); refused`;
+  const registry = new URL(`${scheme}://${ref.registry}/`);
+  const url = new URL(location, registry);
+  // Compared as origins: `LOCALHOST:5000` and `localhost:5000`, `host:80` and `host` are one.
+  if (url.origin !== registry.origin) return `the registry sent the upload to another host (${url.host}); refused`;
   url.searchParams.set('digest', digest);
   const put = await httpRequest(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes, limits });
   if (!put.ok) return put.error.message;
@@ -73,7 +75,7 @@ async function pushBlob(ref: OciRef, scheme: 'http' | 'https', bytes: Uint8Array
 export async function pushRepository(out: string, ref: OciRef, opts: { scheme?: 'http' | 'https'; limits?: Partial<Limits> } = {}): Promise<{ digest: string; files: number } | { problem: string }> {
   const scheme = opts.scheme ?? 'http';
   const limits = { timeoutMs: 60_000, ...opts.limits };
-  const files = (await listFiles(out)).filter(isSafePath);
+  const files = (await listFiles(out, true)).filter(isSafePath);
   if (!files.includes('timestamp.json')) return { problem: `\`${out}\` holds no repository (timestamp.json is missing)` };
   const layers: Layer[] = [];
   for (const rel of files) {

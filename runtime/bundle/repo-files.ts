@@ -19,15 +19,19 @@ async function readIfExists(file: string): Promise<Uint8Array | undefined> {
   }
 }
 
-/** Every regular file and symlink under `dir`, as sorted `/`-separated relative paths (symlinks are listed, never followed). */
-export async function listFiles(dir: string): Promise<string[]> {
+/**
+ * Every regular file and symlink under `dir`, as sorted `/`-separated relative paths (symlinks are
+ * listed, never followed: a verifier refuses them). With `regularOnly`, symlinks and other
+ * special files are left out: what serves or publishes the files reads only OUT's own.
+ */
+export async function listFiles(dir: string, regularOnly = false): Promise<string[]> {
   const out: string[] = [];
   async function walk(rel: string): Promise<void> {
     const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
     for (const e of entries) {
       const child = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) await walk(child);
-      else out.push(child);
+      else if (!regularOnly || e.isFile()) out.push(child);
     }
   }
   try {

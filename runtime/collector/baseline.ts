@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CollectorBaseline } from '../engine/anomaly.js';
+import { MAX_DATE_MS } from '../engine/field-access.js';
 
 /**
  * The collector's global anomaly baseline ("filter on collector"): every host reports the
@@ -146,7 +147,8 @@ export function parseSeenReport(body: unknown): SeenReport | string {
   for (const f of ['policy', 'relationship', 'host'] as const) {
     if (typeof b[f] !== 'string' || (b[f] as string).length === 0 || (b[f] as string).length > 1024) return `\`${f}\` must be a non-empty string`;
   }
-  if (typeof b.time !== 'number' || !Number.isFinite(b.time)) return '`time` must be epoch milliseconds';
+  // Within what a Date holds: the export writes it as ISO text, which would throw for ever after.
+  if (typeof b.time !== 'number' || !Number.isFinite(b.time) || Math.abs(b.time) > MAX_DATE_MS) return '`time` must be epoch milliseconds';
   const key = b.key;
   if (typeof key !== 'object' || key === null || Array.isArray(key)) return '`key` must be an object of strings';
   const entries = Object.entries(key as Record<string, unknown>);

@@ -54,7 +54,7 @@ export async function loadRelease(out: string, seq: number, now: number): Promis
   const files = new Map<string, ServedFile>();
   let names: string[];
   try {
-    names = await listFiles(out);
+    names = await listFiles(out, true);
   } catch {
     return undefined;
   }

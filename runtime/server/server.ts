@@ -92,8 +92,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   await tick();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname).replace(/^\/+/, '');
+    } catch {
+      // `/%`, a cut-off UTF-8 escape, `//[`: not a path at all.
+      return json(res, 400, { error: 'malformed request path' });
+    }
     const group = header(req, 'x-vigil-group');
     const host = header(req, 'x-vigil-host');
     const ring = fleet.ringName(group, host);

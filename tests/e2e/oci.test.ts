@@ -115,6 +115,12 @@ describe('OCI distribution', () => {
     expect(a.stderr.filter((l) => /activated bundle/.test(l))).toHaveLength(1);
   });
 
+  it('publishes to a registry named in upper case (host names are compared as origins)', async () => {
+    const pushed = await runCli(['publish', f.out, '--oci', `${address.replace('127.0.0.1', 'LOCALHOST')}/vigil/upper:main`]);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+  });
+
   it('rejects a malformed reference with exit 2', async () => {
     const r = await runCli(['publish', f.out, '--oci', 'not a ref']);
     expect(r.code).toBe(2);
