@@ -65,7 +65,7 @@ export const agentCommand: Command = {
         }
       }
       origin = httpOrigin({ base: server, host, group, limits, ...(ca ? { ca } : {}) });
-      collector = new CollectorClient(server, host);
+      collector = new CollectorClient(server, host, ca ? { ca } : {});
     }
     let trust: Uint8Array;
     try {

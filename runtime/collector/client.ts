@@ -1,5 +1,6 @@
 import type { AnomalyAlert, CollectorBaseline } from '../engine/anomaly.js';
 import { globalValues } from '../engine/anomaly.js';
+import { httpRequest } from '../http-request.js';
 
 /**
  * The agent's side of "filter on collector". The policy engine is synchronous, so `observe`
@@ -12,12 +13,18 @@ import { globalValues } from '../engine/anomaly.js';
 export class CollectorClient implements CollectorBaseline {
   private readonly pending = new Map<string, Promise<boolean>>();
 
+  /** Where reports go: `anomaly/seen` under the server's base URL (a path prefix in it is kept). */
+  private readonly endpoint: URL;
+
   constructor(
     /** Base URL of `vigil serve`, e.g. `http://127.0.0.1:8443`. */
-    private readonly server: string,
+    server: string,
     private readonly host: string,
-    private readonly fetchFn: typeof fetch = fetch,
-  ) {}
+    /** A private CA for an HTTPS server (the agent's `--ca`): the same trust as for bundles. */
+    private readonly options: { readonly ca?: string | Buffer } = {},
+  ) {
+    this.endpoint = new URL('anomaly/seen', server.endsWith('/') ? server : `${server}/`);
+  }
 
   /** Queues the report of a tuple this host saw for the first time. */
   observe(policy: string, relationship: string, values: Readonly<Record<string, string>>, host: string, time: number): boolean {
@@ -41,16 +48,17 @@ export class CollectorClient implements CollectorBaseline {
   }
 
   private async report(policy: string, relationship: string, values: Readonly<Record<string, string>>, host: string, time: number): Promise<boolean> {
+    const res = await httpRequest(this.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ policy, relationship, key: values, host, time }),
+      limits: { timeoutMs: 10_000, maxBytes: 4096 },
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    });
+    if (!res.ok || res.status !== 200) return true;
     try {
-      const res = await this.fetchFn(new URL('/anomaly/seen', this.server), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ policy, relationship, key: values, host, time }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!res.ok) return true;
-      const body = (await res.json()) as { new?: unknown };
-      return body.new !== false;
+      const body = JSON.parse(Buffer.from(res.bytes).toString('utf8')) as { new?: unknown } | null;
+      return body?.new !== false;
     } catch {
       return true;
     }

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GlobalBaseline, handleBaselineRequest } from '../../../runtime/collector/baseline.js';
@@ -46,5 +49,27 @@ describe('agents and the collector over HTTP on 127.0.0.1', () => {
     const client = new CollectorClient('http://127.0.0.1:9', 'C');
     const alert = { kind: 'anomaly', policy: pair, key: { host: 'C', Image: 'x' }, event: 0, time: 0 } as AnomalyAlert;
     expect(await client.isNew(alert)).toBe(true);
+  });
+
+  test('reports to an HTTPS collector with a private CA (the agent\'s --ca), under the server\'s path prefix', async () => {
+    const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), '../sources/fixtures');
+    const cert = readFileSync(path.join(fixtures, 'receiver.crt'));
+    const paths: string[] = [];
+    const tls = createHttpsServer({ cert, key: readFileSync(path.join(fixtures, 'receiver.key')) }, (req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"new":false}');
+    });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const base = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/vigil`;
+      const alert = { kind: 'anomaly', policy: pair, key: { host: 'D', Image: 'x' }, event: 0, time: 0 } as AnomalyAlert;
+      // Without the CA the certificate is refused, so the alert is kept (true); with it the collector answers.
+      expect(await new CollectorClient(base, 'D').isNew(alert)).toBe(true);
+      expect(await new CollectorClient(base, 'D', { ca: cert }).isNew(alert)).toBe(false);
+      expect(paths).toEqual(['/vigil/anomaly/seen']);
+    } finally {
+      await new Promise<void>((r) => tls.close(() => r()));
+    }
   });
 });
