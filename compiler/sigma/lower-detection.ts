@@ -9,6 +9,7 @@ import { diag } from '../diagnostics/diagnostic.js';
 import type { FieldItem, Selection, ValueItem } from './detection.js';
 import { MODIFIERS, parseChain, type ModifierChain } from './modifiers.js';
 import { base64, base64Offsets, bytesAsText, utf16, utf8, windash, type Piece } from './encodings.js';
+import { foldCase } from '../../runtime/engine/fold-case.js';
 
 /**
  * Selections → IR expressions over rule field names. Everything that can be decided at compile
@@ -30,7 +31,7 @@ export function patternTest(pattern: string, cased: boolean): Test {
 
 /** Parsed wildcard pieces → the cheapest test that means the same. */
 export function piecesTest(pieces: readonly WildPiece[], cased: boolean): Test {
-  const fold = (s: string) => (cased ? s : s.toLowerCase());
+  const fold = (s: string) => (cased ? s : foldCase(s));
   const flag = cased ? { cased: true as const } : {};
   const star = (p: unknown) => typeof p !== 'string' && (p as { wild: string }).wild === '*';
   if (pieces.every((p) => typeof p === 'string')) return { t: 'str', m: 'eq', v: fold(pieces.join('')), ...flag };

@@ -6,6 +6,7 @@ import { hasEngineLiterals, literalAtoms, type LiteralAtom } from './keyword-pre
 import { KeywordScanner } from './keyword-scan.js';
 import { KEYWORD_SLOT, ON_HIT, ALWAYS, RuleIndex } from './rule-index.js';
 import { eventChannel, eventId, scalarString } from './field-access.js';
+import { foldCase } from './fold-case.js';
 
 /**
  * Event → matching detection rules. Per event: find the (channel, event id) bucket, scan the
@@ -105,7 +106,7 @@ export class RuleSet {
         // Every element the matchers read as a string (booleans too), lowercased as they read it.
         for (const el of raw) {
           const str = scalarString(el);
-          if (str !== undefined) automaton.scan(str.toLowerCase(), this.hits, epoch);
+          if (str !== undefined) automaton.scan(foldCase(str), this.hits, epoch);
         }
       } else {
         const low = view.low(slot);

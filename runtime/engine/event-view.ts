@@ -1,4 +1,5 @@
 import { makeGetter, scalarString, type Getter } from './field-access.js';
+import { foldCase } from './fold-case.js';
 
 /**
  * Interns field names to slots, so matchers address fields by number and one event's field
@@ -78,7 +79,7 @@ export class EventView {
     this.strStamp[slot] = this.epoch;
     const s = scalarString(this.raw(slot));
     this.strs[slot] = s;
-    this.lows[slot] = s === undefined ? undefined : s.toLowerCase();
+    this.lows[slot] = s === undefined ? undefined : foldCase(s);
   }
 
   /** The value as a string (numbers and booleans in JSON form), undefined for absent, null and objects. */
@@ -100,7 +101,7 @@ export class EventView {
       const strs: string[] = [];
       collectScalars(this.event, strs, 0);
       this.keywordStrs = strs;
-      this.keywordLows = strs.map((s) => s.toLowerCase());
+      this.keywordLows = strs.map(foldCase);
     }
     return { strs: this.keywordStrs, lows: this.keywordLows };
   }

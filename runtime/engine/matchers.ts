@@ -5,6 +5,7 @@ import { compileRegex } from './regex.js';
 import { parseWildcard, wildcardMatcher } from './wildcard.js';
 import { anyContains } from './literal-set.js';
 import { scalarString, toEpochMs } from './field-access.js';
+import { foldCase } from './fold-case.js';
 
 /**
  * IR expressions → matcher closures. Bundles are data, never code: no `eval`, no
@@ -197,7 +198,7 @@ function fieldMatcher(fields: FieldTable, field: string, tests: readonly Test[],
       if (raw.length === 0) return test(undefined, undefined, undefined, view);
       for (const el of raw) {
         const s = scalarString(el);
-        if (test(el, s, s === undefined ? undefined : s.toLowerCase(), view)) return true;
+        if (test(el, s, s === undefined ? undefined : foldCase(s), view)) return true;
       }
       return false;
     }

@@ -1,6 +1,7 @@
 import type { Expr, Test } from './ir.js';
 import { regexLiteral } from './regex-literal.js';
 import { parseWildcard } from './wildcard.js';
+import { foldCase } from './fold-case.js';
 
 /**
  * The walk both the compiler (the IR's `prefilter` atoms) and the engine (keyword and regex
@@ -35,12 +36,12 @@ export function testNeedles(t: Test, opts: { readonly regex: boolean; readonly a
   let needle: string;
   switch (t.t) {
     case 'str':
-      needle = t.v.toLowerCase();
+      needle = foldCase(t.v);
       break;
     case 'glob': {
       needle = '';
       for (const p of parseWildcard(t.v)) if (typeof p === 'string' && p.length > needle.length) needle = p;
-      needle = needle.toLowerCase();
+      needle = foldCase(needle);
       break;
     }
     case 're':

@@ -4,6 +4,7 @@
  * the pattern count (groups, classes and alternation are skipped or give up), so a pattern
  * that matches a string always leaves its literal in the lowercased string.
  */
+import { foldCase } from './fold-case.js';
 
 const REPEAT = /^\{(\d+)(?:,\d*)?\}/;
 /** Inline flags that may turn on case-insensitive matching somewhere in the pattern. */
@@ -104,5 +105,5 @@ export function regexLiteral(pattern: string, flags: string): string | null {
   flush();
   let best = '';
   for (const r of runs) if (r.length > best.length) best = r;
-  return best.length > 0 ? best.toLowerCase() : null;
+  return best.length > 0 ? foldCase(best) : null;
 }

@@ -43,4 +43,21 @@ describe('engine over a long run and across hosts', () => {
     expect(user({ SubjectUserName: 'WS1$', TargetUserName: '-' })).toBe('WS1$');
     expect(user({ User: 'CONTOSO\\bob', TargetUserName: 'alice' })).toBe('CONTOSO\\bob');
   });
+
+  test('folds Greek sigma the same way wherever it stands, in rules and in events, prefiltered or not', () => {
+    const rule = (id: string, selection: string) => `title: ${id}\nid: ${id}\nlogsource: { product: windows }\ndetection:\n  sel:\n    ${selection}\n  condition: sel\n`;
+    const { rules, diags } = compileText([rule('contains', "Image|contains: 'ΑΣ'"), rule('glob', "Image: 'ΑΣ*Υ'"), rule('cased', "Image|contains|cased: 'ΟΔΟΣ'")].join('---\n'));
+    expect(diags.items).toEqual([]);
+    const engine = createEngine(rules);
+    const matches = (event: Record<string, unknown>) => {
+      const ids: string[] = [];
+      engine.process(event, 0, (a) => ids.push(a.kind === 'detection' ? a.rule.id : a.kind));
+      return ids.sort();
+    };
+    // Lowercased alone, `ΑΣ` ends in a final sigma (ας); inside `ΑΣΤΥ` it is σ.
+    expect(matches({ Image: 'ΑΣΤΥ' })).toEqual(['contains', 'glob']);
+    expect(matches({ Image: 'αςτυ' })).toEqual(['contains', 'glob']);
+    expect(matches({ Image: 'C:\\ΟΔΟΣΤ\\a.exe' })).toEqual(['cased']);
+    expect(matches({ Image: 'οδοστ' })).toEqual([]);
+  });
 });
