@@ -117,8 +117,13 @@ export class CorrelationState {
         value = n;
       }
     }
-    group.entries.push({ time: obs.time, events: obs.events, ref: obs.ref, value });
-    const horizon = obs.time - this.rule.timespanMs;
+    // Kept in time order, so a window is always a run of them: events may arrive out of order
+    // (within the engine's tolerance). Most arrive in order, so the place is found from the end.
+    const entries = group.entries;
+    let at = entries.length;
+    while (at > 0 && entries[at - 1]!.time > obs.time) at--;
+    entries.splice(at, 0, { time: obs.time, events: obs.events, ref: obs.ref, value });
+    const horizon = entries[entries.length - 1]!.time - this.rule.timespanMs;
     if (!this.upperBound) {
       while (group.entries.length > 0 && group.entries[0]!.time < horizon) group.entries.shift();
       const alert = this.judge(group.values, group.entries);

@@ -71,4 +71,15 @@ describe('correlations', () => {
     const text = rules + corr('  type: temporal\n  rules: [a, b]\n  group-by: [ip]\n  timespan: 1m\n  aliases:\n    ip:\n      a: SrcIp\n      b: DstIp\n');
     expect(run(text, [{ Action: 'a', SrcIp: '1.2.3.4', '@timestamp': t(0) }, { Action: 'b', DstIp: '1.2.3.4', '@timestamp': t(1) }])).toMatchObject([{ group: { ip: '1.2.3.4' } }]);
   });
+
+  test('an event that arrives out of order counts by its own time: the same alerts as in time order', () => {
+    const text = base('fail', 'fail') + corr('  type: event_count\n  rules: [fail]\n  group-by: [User]\n  timespan: 5m\n  condition: { gte: 3 }\n');
+    const at = (sec: number) => ({ Action: 'fail', User: 'a', '@timestamp': t(sec) });
+    const inOrder = run(text, [at(0), at(100), at(350)]).filter((a) => a.kind !== 'detection');
+    const shuffled = run(text, [at(100), at(0), at(350)]).filter((a) => a.kind !== 'detection');
+    expect(inOrder).toEqual([]);
+    expect(shuffled).toEqual([]);
+    // Three within five minutes, whatever the order they come in.
+    expect(run(text, [at(100), at(0), at(250)]).filter((a) => a.kind !== 'detection')).toHaveLength(1);
+  });
 });
