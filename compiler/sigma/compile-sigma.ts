@@ -115,7 +115,13 @@ function logsourceOf(root: YAMLMap): Record<string, string> {
 }
 
 /** Lowers one expression into the variants the pipeline gives the logsource. */
-export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, string>>, pipeline: Pipeline | undefined, extra: FieldMap = {}): Variant[] {
+/**
+ * The variants of a condition per the pipeline's logsource mappings. For a rule, event ids its
+ * condition requires narrow the variant's scope (the index then skips it for other ids). Not for
+ * a filter (`liftIds` false): outside its scope a filter does not apply at all, while an event
+ * whose id the filter's condition requires otherwise simply fails it.
+ */
+export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, string>>, pipeline: Pipeline | undefined, extra: FieldMap = {}, liftIds = true): Variant[] {
   const scoped = variantsFor(pipeline, logsource);
   const list: readonly PipelineVariant[] = scoped.length > 0 ? scoped : [{ fieldMap: {} }];
   const out: Variant[] = [];
@@ -123,7 +129,7 @@ export function lowerVariants(expr: Expr, logsource: Readonly<Record<string, str
     const map = { ...(pipeline?.fieldMap ?? {}), ...pv.fieldMap, ...extra };
     const condition = simplify(mapFields(expr, map));
     const atoms = necessaryAtoms(condition);
-    const required = requiredEventIds(condition);
+    const required = liftIds ? requiredEventIds(condition) : null;
     let eventIds = pv.eventIds ? [...pv.eventIds] : undefined;
     if (required !== null) eventIds = (eventIds ? eventIds.filter((id) => required.includes(id)) : [...new Set(required)]).sort((a, b) => a - b);
     // A variant whose event ids and the rule's cannot meet never matches: leave it out.
@@ -212,7 +218,7 @@ function compileDoc(input: SigmaDocInput, reporter: Reporter, options: SigmaOpti
     if (condNode === undefined) counting.report(diag('VG6009', spanOfNode(source.path, filter.key as never), { field: 'filter.condition' }));
     const expr = compileDetection(fmap, condNode, ctx, ['rules']);
     if (!expr || !head || failed || pipeline === false || !rules) return undefined;
-    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, attribution: head.attribution, rules, logsource, variants: lowerVariants(expr, logsource, pipeline, options.fieldMap) };
+    const ir: FilterRule = { type: 'filter', id: head.id, ...(head.name ? { name: head.name } : {}), title: head.title, attribution: head.attribution, rules, logsource, variants: lowerVariants(expr, logsource, pipeline, options.fieldMap, false) };
     return { type: 'filter', id: ir.id, title: ir.title, ir };
   }
   const detection = pairOf(root, 'detection');
