@@ -75,8 +75,8 @@ async function requestToken(client: ClientCredentials, timeoutMs: number): Promi
 /** A token answer larger than this is refused (an answer is a few kilobytes; an endless one must not fill memory). */
 const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
 
-/** RFC 6750's b64token: what may follow `Bearer ` in a header. */
-const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** What may follow `Bearer ` in a header: visible ASCII, no space (RFC 6750's b64token is stricter; some servers issue more). */
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
 
 /** A response body parsed as JSON, read up to `max` bytes; errors name `what`, never the body. */
 export async function readJsonCapped(res: Response, max: number, what: string): Promise<unknown> {
