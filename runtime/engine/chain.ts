@@ -101,7 +101,8 @@ export function advanceChain(
   // Pending completions: a notFollowedBy event cancels them; time past the wait fires them.
   if (nfb && stepMatches(nfb, refs)) s.pending = s.pending.filter((p) => !(t >= p.last && t - p.last <= span));
   s.pending = s.pending.filter((p) => {
-    if (t - p.last <= span) return true;
+    // Held for the tolerance too, as expireChains does: a cancelling event may still arrive late.
+    if (t - p.last <= span + toleranceMs) return true;
     out.push(alertOf(rule, key, p));
     return false;
   });

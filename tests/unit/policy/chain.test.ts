@@ -66,6 +66,16 @@ describe('chains', () => {
       expect(run(nfb, [...steps, proc('ipconfig', 'WS1', 2000 + 10 * MIN + 1)])).toHaveLength(1);
     });
 
+    test('a cancelling event that arrives late, within the tolerance, still cancels', () => {
+      const engine = createPolicyEngine(RULES, nfb, { toleranceMs: 5000 });
+      const out: PolicyAlert[] = [];
+      // The next run's first step comes before the cancelling event, which is 4 s late.
+      const events = [...steps, proc('whoami', 'WS1', 2000 + 10 * MIN + 3000), proc('ipconfig', 'WS1', 2000 + 10 * MIN - 1000)];
+      events.forEach((e, i) => engine.process(e, i, (a) => out.push(a)));
+      engine.flush((a) => out.push(a));
+      expect(out.filter((a) => a.kind === 'chain')).toEqual([]);
+    });
+
     test('at the end of input a waiting chain fires', () => {
       expect(run(nfb, steps, false)).toEqual([]);
       expect(run(nfb, steps, true)).toHaveLength(1);
