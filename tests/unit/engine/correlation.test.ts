@@ -1,19 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { createEngine, type Alert } from '../../../runtime/engine/engine.js';
-import { compileText } from '../sigma/compile-helper.js';
+import { runRules as run } from './run-rules.js';
 
 const base = (id: string, value: string) =>
   `title: ${id}\nid: ${id}\nname: ${id}\nlogsource: { product: test }\ndetection:\n  sel:\n    Action: ${value}\n  condition: sel\n`;
-
-function run(text: string, events: Record<string, unknown>[]): Alert[] {
-  const { rules, diags } = compileText(text);
-  expect(diags.items).toEqual([]);
-  const engine = createEngine(rules);
-  const out: Alert[] = [];
-  events.forEach((e, i) => engine.process(e, i, (a) => out.push(a)));
-  engine.flush((a) => out.push(a));
-  return out;
-}
 
 const t = (sec: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, sec)).toISOString();
 const corr = (body: string) => `---\ntitle: corr\nid: corr\ncorrelation:\n${body}`;
