@@ -25,6 +25,13 @@ export interface HostView extends AgentStatus {
   readonly drift: boolean;
 }
 
+/**
+ * Hosts kept at most (status reports are not authenticated: made-up host names must not grow the
+ * table without end). A report from a new host beyond it drops the host heard from longest ago;
+ * a real agent that reports again comes back.
+ */
+export const MAX_HOSTS = 50_000;
+
 /** How long past its poll interval an agent may stay silent and still count as alive. */
 const ALIVE_FACTOR = 3;
 const ALIVE_SLACK_MS = 5_000;
@@ -39,7 +46,7 @@ export class Fleet {
   private readonly compiled = new Map<string, RolloutPlan | undefined>();
 
   /** `override` (serve --rollout) stages every group it names; otherwise each group's bundle carries its Rollout. */
-  constructor(private readonly releases: ReleaseStore, private readonly override: RolloutPlan | undefined) {}
+  constructor(private readonly releases: ReleaseStore, private readonly override: RolloutPlan | undefined, private readonly maxHosts = MAX_HOSTS) {}
 
   /** The plan that stages a group, if any. */
   planOf(group: string | undefined): RolloutPlan | undefined {
@@ -80,12 +87,17 @@ export class Fleet {
   /** Records a report. */
   report(status: AgentStatus, now: number): void {
     const host = normalizeHost(status.host);
+    // Kept in the order hosts were last heard from (re-inserted on each report): the first is the one to drop.
+    this.hosts.delete(host);
+    if (this.hosts.size >= this.maxHosts) this.hosts.delete(this.hosts.keys().next().value as string);
     this.hosts.set(host, { status, lastSeen: now });
     const index = this.ringIndex(status.group, host);
     const plan = this.planOf(status.group);
     if (index === undefined || !plan) return;
     const perRing = this.seen.get(status.group) ?? plan.rings.map(() => new Set<string>());
-    perRing[index]?.add(host);
+    // Only whether a ring ever had agents matters (its default gate), and how many up to the bound.
+    const ring = perRing[index];
+    if (ring && ring.size < this.maxHosts) ring.add(host);
     this.seen.set(status.group, perRing);
   }
 

@@ -50,4 +50,17 @@ describe('Fleet', () => {
     fleet.tick(1100);
     expect(fleet.releaseFor('g1', 'ams-ws-002')?.bundles.get('g1')?.digest).toBe(d2);
   });
+
+  it('keeps at most its bound of hosts, dropping the one heard from longest ago', async () => {
+    await f.publish([{ group: 'g1', document: bundleDocument('g1') }]);
+    const store = new ReleaseStore(f.out);
+    await store.refresh(0);
+    const fleet = new Fleet(store, undefined, 3);
+    const hosts = () => (fleet.snapshot(100) as { hosts: { host: string }[] }).hosts.map((h) => h.host);
+    for (const [i, host] of ['a', 'b', 'c'].entries()) fleet.report(report(host, 'x', i), i);
+    // `a` reports again, so `b` is now the one heard from longest ago.
+    fleet.report(report('a', 'x', 10), 10);
+    fleet.report(report('made-up', 'x', 11), 11);
+    expect(hosts()).toEqual(['a', 'c', 'made-up']);
+  });
 });
