@@ -63,11 +63,18 @@ export interface BaselineExport {
 
 const rowKey = (policy: string, values: Readonly<Record<string, string>>): string => JSON.stringify([policy, Object.keys(values).sort().map((k) => [k, values[k]])]);
 
+/**
+ * Tuples the collector keeps at most, in memory and in its state database. Reports are not
+ * authenticated, so made-up tuples must not grow it without end. Once full, a new tuple is not
+ * stored and counts as new for every host: its alert is kept, never suppressed.
+ */
+export const MAX_TUPLES = 200_000;
+
 /** The global baseline. */
 export class GlobalBaseline implements CollectorBaseline {
   private readonly rows = new Map<string, BaselineRow>();
 
-  constructor(private readonly persistence?: BaselinePersistence) {
+  constructor(private readonly persistence?: BaselinePersistence, private readonly maxTuples = MAX_TUPLES) {
     for (const row of persistence?.load() ?? []) this.rows.set(rowKey(row.policy, row.values), row);
   }
 
@@ -80,6 +87,7 @@ export class GlobalBaseline implements CollectorBaseline {
     const k = rowKey(policy, values);
     const row = this.rows.get(k);
     if (row === undefined) {
+      if (this.rows.size >= this.maxTuples) return true;
       const fresh: BaselineRow = { policy, relationship, values: { ...values }, firstHost: host, firstSeen: time, lastSeen: time, hosts: [host], count: 1 };
       this.rows.set(k, fresh);
       this.persistence?.save(fresh);

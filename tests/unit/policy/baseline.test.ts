@@ -20,6 +20,16 @@ describe('collector baseline', () => {
     expect(b.observe('q', 'parent-child', pc('cmd.exe', 'calc.exe'), 'B', 4)).toBe(true);
   });
 
+  test('holds at most its bound of tuples; a tuple beyond it is new for every host (its alert is kept)', () => {
+    const b = new GlobalBaseline(undefined, 2);
+    expect(b.observe('p', 'first-seen', { user: 'a' }, 'h1', 0)).toBe(true);
+    expect(b.observe('p', 'first-seen', { user: 'b' }, 'h1', 0)).toBe(true);
+    expect(b.observe('p', 'first-seen', { user: 'c' }, 'h1', 0)).toBe(true);
+    expect(b.observe('p', 'first-seen', { user: 'c' }, 'h2', 0)).toBe(true);
+    expect(b.observe('p', 'first-seen', { user: 'a' }, 'h2', 0)).toBe(false);
+    expect(b.size).toBe(2);
+  });
+
   test('the export lists each relationship edge once with its hosts, sorted', () => {
     const b = new GlobalBaseline();
     b.observe('p', 'parent-child', pc('explorer.exe', 'cmd.exe'), 'B', 5);
