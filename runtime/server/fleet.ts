@@ -11,6 +11,8 @@ import type { Release, ReleaseStore } from './releases.js';
 interface Entry {
   readonly status: AgentStatus;
   readonly lastSeen: number;
+  /** The report's size as JSON, counted against MAX_REPORT_BYTES. */
+  readonly bytes: number;
 }
 
 /** One host in `GET /status`. */
@@ -31,6 +33,8 @@ export interface HostView extends AgentStatus {
  * a real agent that reports again comes back.
  */
 export const MAX_HOSTS = 50_000;
+/** The reports kept, together, at most (each is at most 64 KiB; most are about 1 KiB). */
+export const MAX_REPORT_BYTES = 256 << 20;
 
 /** How long past its poll interval an agent may stay silent and still count as alive. */
 const ALIVE_FACTOR = 3;
@@ -39,6 +43,8 @@ const ALIVE_SLACK_MS = 5_000;
 /** Tracks reports and rollout state. */
 export class Fleet {
   private readonly hosts = new Map<string, Entry>();
+  /** The size of the reports kept. */
+  private bytes = 0;
   private readonly rings = new Map<string, RingState[]>();
   /** group → ring index → hosts that ever reported there. */
   private readonly seen = new Map<string, Set<string>[]>();
@@ -46,7 +52,7 @@ export class Fleet {
   private readonly compiled = new Map<string, RolloutPlan | undefined>();
 
   /** `override` (serve --rollout) stages every group it names; otherwise each group's bundle carries its Rollout. */
-  constructor(private readonly releases: ReleaseStore, private readonly override: RolloutPlan | undefined, private readonly maxHosts = MAX_HOSTS) {}
+  constructor(private readonly releases: ReleaseStore, private readonly override: RolloutPlan | undefined, private readonly maxHosts = MAX_HOSTS, private readonly maxBytes = MAX_REPORT_BYTES) {}
 
   /** The plan that stages a group, if any. */
   planOf(group: string | undefined): RolloutPlan | undefined {
@@ -88,9 +94,11 @@ export class Fleet {
   report(status: AgentStatus, now: number): void {
     const host = normalizeHost(status.host);
     // Kept in the order hosts were last heard from (re-inserted on each report): the first is the one to drop.
-    this.hosts.delete(host);
-    if (this.hosts.size >= this.maxHosts) this.hosts.delete(this.hosts.keys().next().value as string);
-    this.hosts.set(host, { status, lastSeen: now });
+    const bytes = JSON.stringify(status).length;
+    this.forget(host);
+    while (this.hosts.size > 0 && (this.hosts.size >= this.maxHosts || this.bytes + bytes > this.maxBytes)) this.forget(this.hosts.keys().next().value as string);
+    this.hosts.set(host, { status, lastSeen: now, bytes });
+    this.bytes += bytes;
     const index = this.ringIndex(status.group, host);
     const plan = this.planOf(status.group);
     if (index === undefined || !plan) return;
@@ -99,6 +107,13 @@ export class Fleet {
     const ring = perRing[index];
     if (ring && ring.size < this.maxHosts) ring.add(host);
     this.seen.set(status.group, perRing);
+  }
+
+  private forget(host: string): void {
+    const entry = this.hosts.get(host);
+    if (!entry) return;
+    this.hosts.delete(host);
+    this.bytes -= entry.bytes;
   }
 
   private alive(entry: Entry, now: number): boolean {

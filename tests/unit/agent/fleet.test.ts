@@ -62,5 +62,11 @@ describe('Fleet', () => {
     fleet.report(report('a', 'x', 10), 10);
     fleet.report(report('made-up', 'x', 11), 11);
     expect(hosts()).toEqual(['a', 'c', 'made-up']);
+    // And at most its bound of bytes: a large report drops as many of the oldest as it needs.
+    const small = new Fleet(store, undefined, 100, 4 * JSON.stringify(report('a', 'x', 0)).length);
+    const bySize = () => (small.snapshot(100) as { hosts: { host: string }[] }).hosts.map((h) => h.host);
+    for (const [i, host] of ['a', 'b', 'c'].entries()) small.report(report(host, 'x', i), i);
+    small.report({ ...report('d', 'x', 5), errors: [{ code: 'VA2999', message: 'y'.repeat(20), at: new Date(5).toISOString() }] }, 5);
+    expect(bySize()).toEqual(['b', 'c', 'd']);
   });
 });
