@@ -59,6 +59,7 @@ export function emailDeliverer(spec: EmailSpec, deps: { credential?: ResolvedCre
     const stopped = new Promise<never>((_, reject) => {
       const timer = setTimeout(() => reject(new Error(`the SMTP server did not finish within ${timeout} ms`)), timeout);
       const abort = () => reject(new Error('stopped'));
+      if (signal?.aborted) abort();
       signal?.addEventListener('abort', abort, { once: true });
       stop = () => {
         clearTimeout(timer);
