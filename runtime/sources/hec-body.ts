@@ -76,6 +76,9 @@ export type EventDecoder = (value: string) => SourceEvent | undefined;
 
 /** The decoder for string events of a source: JSON when it looks like an object, else one delimited row, else `{message}`. */
 export function stringDecoder(format: CompiledFormat | undefined, origin: string): EventDecoder {
+  // One string event is one row: a header or preamble line belongs to a file, not to an event
+  // (with `header: true` every event would be read as a header and arrive as a bare message).
+  const row = format && (format.header || format.skipLines > 0) ? { ...format, header: false, skipLines: 0 } : format;
   return (value) => {
     if (!format || format.type === 'jsonl' || format.type === 'syslog') {
       if (value.trimStart().startsWith('{')) {
@@ -84,7 +87,7 @@ export function stringDecoder(format: CompiledFormat | undefined, origin: string
       }
       return { message: value };
     }
-    const rows = parseDelimited(value, format, origin, { line: 0 }, true).rows;
+    const rows = parseDelimited(value, row!, origin, { line: 0 }, true).rows;
     return rows.length > 0 ? rows[0]!.event : { message: value };
   };
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEventBody, stringDecoder } from '../../../runtime/sources/hec-body.js';
+import { compileFormat } from '../../../runtime/sources/log-format.js';
 
 const decode = () => stringDecoder(undefined, 'test');
 const noStamp = () => undefined;
@@ -72,5 +73,12 @@ describe('parseEventBody', () => {
     const parsed = parseEventBody('{"event":"a,b"}\n{"event":{"b":2}}', throwing, noStamp, (index, detail) => void unreadable.push([index, detail]));
     expect(parsed.events).toEqual([{ message: '{"event":"a,b"}' }, { b: 2 }]);
     expect(unreadable).toEqual([[0, 'RangeError']]);
+  });
+
+  it('reads a string event as one row of its LogFormat, even one whose files start with a header', () => {
+    const withColumns = stringDecoder(compileFormat({ type: 'csv', header: true, columns: [{ name: 'user' }, { name: 'port', type: 'int' }] }), 'fw');
+    expect(withColumns('bob,443')).toEqual({ user: 'bob', port: 443 });
+    const bare = stringDecoder(compileFormat({ type: 'csv', header: true, skipLines: 2 }), 'fw');
+    expect(bare('bob,443')).toEqual({ field1: 'bob', field2: '443' });
   });
 });
