@@ -220,12 +220,14 @@ function someScalar(v: unknown, visit: (s: string) => boolean, depth: number): b
 }
 
 const escapeRe = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+const ASCII = /^[\x00-\x7f]*$/;
 
 function keywordMatcher(fields: FieldTable, tests: readonly Test[], all: boolean): Matcher {
   // Case-insensitive literal keywords: one alternation of escaped literals with the `i` flag.
   // It has no quantifiers, so it cannot backtrack catastrophically, and it spares lowercasing
-  // every value of every event.
-  if (!all && tests.length > 0 && tests.every((t) => t.t === 'str' && t.m === 'contains' && !t.cased)) {
+  // every value of every event. ASCII needles only: the flag folds one character at a time, so
+  // `İ` (whose lowercase is two characters) or Greek sigma would not fold as foldCase does.
+  if (!all && tests.length > 0 && tests.every((t) => t.t === 'str' && t.m === 'contains' && !t.cased && ASCII.test(t.v))) {
     const re = new RegExp(tests.map((t) => escapeRe((t as { v: string }).v)).join('|'), 'i');
     const visit = (s: string) => re.test(s);
     return (view) => someScalar(view.event, visit, 0);

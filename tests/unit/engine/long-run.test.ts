@@ -60,4 +60,12 @@ describe('engine over a long run and across hosts', () => {
     expect(matches({ Image: 'C:\\ΟΔΟΣΤ\\a.exe' })).toEqual(['cased']);
     expect(matches({ Image: 'οδοστ' })).toEqual([]);
   });
+
+  test('a non-ASCII keyword folds as field values do (İ lowercases to two characters)', () => {
+    const { rules } = compileText("title: k\nid: k\nlogsource: { product: windows }\ndetection:\n  keywords:\n    - 'İstanbul'\n  condition: keywords\n");
+    const engine = createEngine(rules);
+    const ids: string[] = [];
+    engine.process({ CommandLine: 'İstanbul x' }, 0, (a) => ids.push(a.kind === 'detection' ? a.rule.id : a.kind));
+    expect(ids).toEqual(['k']);
+  });
 });
