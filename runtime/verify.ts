@@ -210,47 +210,38 @@ function tickOff(files: readonly string[], fetcher: LocalFetcher, signed: Readon
  */
 function checkHistory(history: ReadonlyMap<number, string>, fetcher: LocalFetcher, start: Metadata<Root>): Refusal[] {
   const out: Refusal[] = [];
-  // The newest root that is verified, and its file: the one an older root must have signed.
+  // The newest root verified so far, and its file: the one the next older root must have signed.
   let next: { readonly root: Metadata<Root>; readonly rel: string } | undefined = { root: start, rel: '' };
   for (const version of [...history.keys()].sort((a, b) => b - a)) {
     const rel = history.get(version)!;
-    const size = fetcher.size(rel) ?? 0;
-    if (size > MAX_LENGTH.root) {
-      out.push(refusal('VR1010', rel, { actual: size, limit: MAX_LENGTH.root }));
-      next = undefined;
-      continue;
-    }
-    const bytes = fetcher.read(rel);
-    let old: Metadata<Root>;
-    try {
-      old = parseRoot(bytes);
-    } catch (error) {
-      out.push(refusal('VR1001', rel, { detail: `it is not root metadata (${(error as Error).message})` }));
-      next = undefined;
-      continue;
-    }
-    const why = signatureRefusal(rel, old, 'root', old.signed, new Map());
-    const form = metadataFormProblem(bytes);
-    if (why) out.push(why);
-    else if (form) out.push(refusal('VR1001', rel, { detail: form }));
-    else if (old.signed.version !== version) out.push(refusal('VR1006', rel, { detail: `it holds root version ${old.signed.version}` }));
-    else if (version === start.signed.version) {
-      if (canonicalJson(old.signed.toJSON()) !== canonicalJson(start.signed.toJSON())) out.push(refusal('VR1001', rel, { detail: 'it differs from the trusted root of the same version' }));
-      else next = { root: old, rel };
-      continue;
-    } else if (next === undefined || next.root.signed.version !== version + 1) {
-      out.push(refusal('VR1001', rel, { detail: `root version ${version + 1} is missing or refused, so this root does not chain to the trusted one` }));
-    } else {
-      const unsigned = signatureRefusal(next.rel, next.root, 'root', old.signed, new Map());
-      if (unsigned) out.push(refusal('VR1001', rel, { detail: `its root keys did not sign root version ${version + 1}, so it is not that root's predecessor` }));
-      else {
-        next = { root: old, rel };
-        continue;
-      }
-    }
-    next = undefined;
+    const checked = historyRoot(rel, version, fetcher, start, next);
+    if ('code' in checked) out.push(checked);
+    next = 'code' in checked ? undefined : { root: checked, rel };
   }
   return out;
+}
+
+/** One history root, checked against the trusted root (same version) or the newer root it must have signed; the root or why not. */
+function historyRoot(rel: string, version: number, fetcher: LocalFetcher, start: Metadata<Root>, next: { readonly root: Metadata<Root>; readonly rel: string } | undefined): Metadata<Root> | Refusal {
+  const size = fetcher.size(rel) ?? 0;
+  if (size > MAX_LENGTH.root) return refusal('VR1010', rel, { actual: size, limit: MAX_LENGTH.root });
+  const bytes = fetcher.read(rel);
+  let old: Metadata<Root>;
+  try {
+    old = parseRoot(bytes);
+  } catch (error) {
+    return refusal('VR1001', rel, { detail: `it is not root metadata (${(error as Error).message})` });
+  }
+  const form = metadataFormProblem(bytes);
+  const why = signatureRefusal(rel, old, 'root', old.signed, new Map()) ?? (form ? refusal('VR1001', rel, { detail: form }) : undefined);
+  if (why) return why;
+  if (old.signed.version !== version) return refusal('VR1006', rel, { detail: `it holds root version ${old.signed.version}` });
+  if (version === start.signed.version) {
+    return canonicalJson(old.signed.toJSON()) === canonicalJson(start.signed.toJSON()) ? old : refusal('VR1001', rel, { detail: 'it differs from the trusted root of the same version' });
+  }
+  if (next === undefined || next.root.signed.version !== version + 1) return refusal('VR1001', rel, { detail: `root version ${version + 1} is missing or refused, so this root does not chain to the trusted one` });
+  if (signatureRefusal(next.rel, next.root, 'root', old.signed, new Map())) return refusal('VR1001', rel, { detail: `its root keys did not sign root version ${version + 1}, so it is not that root's predecessor` });
+  return old;
 }
 
 /** Why metadata bytes are not the canonical JSON of exactly `{signatures, signed}`, or undefined when they are. */

@@ -165,16 +165,27 @@ export function compileSigmaDoc(input: SigmaDocInput, reporter: Reporter, option
   return undefined;
 }
 
-/** A high surrogate not followed by a low one, or a low one not after a high one (String#isWellFormed is ES2024). */
+/** Any surrogate (a cheap first test), and one that is not half of a pair (String#isWellFormed is ES2024). */
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** What in a value canonical JSON cannot encode (a number beyond ±1.8e308, a lone UTF-16 surrogate from a `\\u` escape), or undefined. */
+/**
+ * What in a value canonical JSON cannot encode (a number beyond ±1.8e308, a lone UTF-16 surrogate
+ * from a `\\u` escape), or undefined. It walks every rule of a full build: no array per object.
+ */
 function unencodable(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : `the number ${String(value)}`;
-  if (typeof value === 'string') return !LONE_SURROGATE.test(value) ? undefined : 'a string with an unpaired surrogate (`\\uD800`–`\\uDFFF` escape)';
+  if (typeof value === 'string') return SURROGATE.test(value) && LONE_SURROGATE.test(value) ? 'a string with an unpaired surrogate (`\\uD800`–`\\uDFFF` escape)' : undefined;
   if (value === null || typeof value !== 'object') return undefined;
-  for (const member of Array.isArray(value) ? value : Object.values(value)) {
-    const problem = unencodable(member);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = unencodable(value[i]);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const problem = unencodable((value as Record<string, unknown>)[key]);
     if (problem) return problem;
   }
   return undefined;

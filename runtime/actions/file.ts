@@ -110,7 +110,6 @@ export class FileWriter {
     let closed = rotatedName(file, started);
     for (let n = 1; await exists(closed); n++) closed = rotatedName(file, started, n);
     await rename(file, closed);
-    this.state.started = undefined;
     await this.hooks.onClose?.(closed);
     const keep = this.spec.rotate?.maxFiles;
     if (keep === undefined) return;

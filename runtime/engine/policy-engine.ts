@@ -184,12 +184,14 @@ export class PolicyEngine {
 
   /** Moves the newest event time; the periodic pass (expired chains, eviction) runs in a transaction of its own. */
   private moveWatermark(t: number, emit: PolicyEmit): void {
-    if (Number.isFinite(this.lastEvict) && t - this.lastEvict < this.evictIntervalMs) {
-      this.watermark = t;
-      return;
-    }
-    if (this.store.batch) this.store.batch(() => this.advance(t, emit));
+    if (!this.passDue(t)) this.watermark = t;
+    else if (this.store.batch) this.store.batch(() => this.advance(t, emit));
     else this.advance(t, emit);
+  }
+
+  /** Whether the periodic pass (expired chains, eviction) is due at event time `t`. */
+  private passDue(t: number): boolean {
+    return !Number.isFinite(this.lastEvict) || t - this.lastEvict >= this.evictIntervalMs;
   }
 
   private score(s: Scored, event: unknown, index: number, t: number, emit: PolicyEmit): void {
@@ -222,7 +224,7 @@ export class PolicyEngine {
   /** Moves the watermark; now and then fires chains whose wait is over and evicts ended windows. */
   private advance(t: number, emit: PolicyEmit): void {
     this.watermark = t;
-    if (Number.isFinite(this.lastEvict) && t - this.lastEvict < this.evictIntervalMs) return;
+    if (!this.passDue(t)) return;
     this.lastEvict = t;
     for (const a of expireChains(this.store, this.chains.map((c) => c.rule), t, this.toleranceMs)) emit(a);
     this.stats.evicted += this.store.evict(t - this.toleranceMs);

@@ -12,6 +12,7 @@ import picomatch from 'picomatch';
 import type { Store } from '../state/store.js';
 import type { DelimitedState, ParsedRow } from './delimited.js';
 import { problem, type Problem, type ProblemSink } from './problems.js';
+import { MAX_LINE_BYTES } from './line-stream.js';
 
 /** Parses a chunk of complete lines from a cursor; returns characters consumed and the new cursor. */
 export type ChunkParser = (text: string, cursor: DelimitedState, final: boolean) => { rows: ParsedRow[]; problems: Problem[]; consumed: number; state: DelimitedState };
@@ -79,7 +80,7 @@ export class FileFollower {
   private readonly putCursor;
 
   constructor(private readonly options: FollowerOptions) {
-    this.chunkBytes = options.chunkBytes ?? 4 << 20;
+    this.chunkBytes = options.chunkBytes ?? MAX_LINE_BYTES;
     const db = options.store.db;
     this.getCursor = db.prepare<[string, string], { offset: number; line: number; state: string | null; fingerprint: string }>('SELECT offset, line, state, fingerprint FROM source_offsets WHERE source = ? AND file_id = ?');
     this.putCursor = db.prepare(

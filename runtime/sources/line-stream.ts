@@ -4,7 +4,7 @@
  * `\n` (a `\r` before it is dropped); a line over the bound is skipped, not held.
  */
 
-/** The longest line kept, in bytes (the file follower's chunk size, so both read the same lines). */
+/** The longest line kept, in bytes; also the file follower's default chunk, so streams and files keep the same lines. */
 export const MAX_LINE_BYTES = 4 << 20;
 
 /** Each line of `input` as text, or null for a line longer than `maxBytes` (skipped; the caller reports it). */

@@ -3,6 +3,7 @@
  * time, a failed poll reported and retried at the next interval, never ending the loop.
  */
 import { durationMs } from '../actions/duration.js';
+import { sleep } from '../actions/retry.js';
 import { problem, type ProblemSink } from './problems.js';
 
 /** Anything read by polling. */
@@ -24,16 +25,7 @@ export async function runPolling(origin: string, src: Polled, intervalMs: number
     } catch (error) {
       report(problem('VS1007', origin, { file: origin, detail: (error as Error).message }));
     }
-    await new Promise<void>((resolve) => {
-      // The listener goes when the wait ends either way: the signal lives as long as the bundle.
-      const done = () => {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, intervalMs);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    await sleep(intervalMs, signal);
   }
   await src.close?.();
 }

@@ -31,6 +31,20 @@ describe('HEC receiver start', () => {
     expect(store.db.prepare('SELECT count(*) FROM hec_spool').pluck().get()).toBe(0);
   });
 
+  it('reports and skips a spooled record that cannot be decoded (VS1012), and delivers the rest', async () => {
+    const state = tempState();
+    cleanups.push(state.cleanup);
+    const store = state.open();
+    const insert = store.db.prepare('INSERT INTO hec_spool (source, count, events, received_at) VALUES (?, ?, ?, ?)');
+    insert.run('fortinet', 1, '[{"src_ip":', 0);
+    insert.run('fortinet', 1, '[{"src_ip":"10.0.0.2"}]', 0);
+    const { hec, events, problems } = await receiver(store);
+    cleanups.push(() => hec.close());
+    await hec.drained();
+    expect(events.map((e) => e.event.src_ip)).toEqual(['10.0.0.2']);
+    expect(problems.map((p) => [p.code, p.message])).toEqual([['VS1012', expect.stringMatching(/a record of 1 event\(s\) cannot be decoded \(SyntaxError\); skipped/)]]);
+  });
+
   it('reports a torn spool tail and still delivers the acknowledged events before it', async () => {
     const state = tempState();
     cleanups.push(state.cleanup);
